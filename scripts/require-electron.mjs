@@ -1,0 +1,17 @@
+// The desktop app needs Electron's binary, which `npm install` downloads where it can. Where it could
+// not (no route to Electron's download host), say so plainly instead of failing deep inside a tool.
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+try {
+  require('electron'); // under plain Node this returns the binary's path, or throws if it is missing
+} catch {
+  console.error(
+    [
+      'Electron is not installed on this machine (its binary download was refused or skipped).',
+      'Reinstall where Electron can be downloaded:  rm -rf node_modules/electron && npm install',
+      'or run Vigil without the desktop shell:        npm run headless',
+    ].join('\n'),
+  );
+  process.exit(1);
+}

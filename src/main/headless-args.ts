@@ -1,0 +1,66 @@
+/** `npm run headless -- [--port N] [--host H] [--data-dir DIR] [--token T]`, validated with clear errors. */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+export const DEFAULT_PORT = 7420;
+
+export interface HeadlessArgs {
+  port: number;
+  host: string;
+  dataDir: string | null;
+  token: string | null;
+  help: boolean;
+}
+
+export const HEADLESS_USAGE = `Usage: npm run headless -- [options]
+
+  --port N         TCP port to serve on (default ${DEFAULT_PORT}; 0 picks a free one)
+  --host ADDR      address to bind (default 127.0.0.1; anything else exposes Vigil to the network)
+  --data-dir DIR   where configuration, history and logs live (default: the user's app-data folder)
+  --token T        access token (default: VIGIL_TOKEN, else a new random token printed at start)
+  -h, --help       show this help`;
+
+const schema = z.object({
+  port: z.coerce
+    .number({ message: '--port must be a number' })
+    .int('--port must be a whole number')
+    .min(0, '--port must be between 0 and 65535')
+    .max(65535, '--port must be between 0 and 65535'),
+  host: z.string().trim().min(1, '--host must not be empty'),
+  dataDir: z.string().trim().min(1, '--data-dir must not be empty').nullable(),
+  token: z
+    .string()
+    .min(16, 'the token must be at least 16 characters')
+    .regex(/^[\x21-\x7e]+$/, 'the token must be printable ASCII without spaces')
+    .nullable(),
+});
+
+export class ArgsError extends Error {}
+
+export function parseHeadlessArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): HeadlessArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'data-dir': { type: 'string' },
+        token: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new ArgsError((error as Error).message);
+  }
+  const parsed = schema.safeParse({
+    port: values.port ?? DEFAULT_PORT,
+    host: values.host ?? '127.0.0.1',
+    dataDir: values['data-dir'] ?? null,
+    token: values.token ?? env.VIGIL_TOKEN ?? null,
+  });
+  if (!parsed.success) throw new ArgsError(parsed.error.issues[0]?.message ?? 'invalid arguments');
+  return { ...parsed.data, help: values.help ?? false };
+}

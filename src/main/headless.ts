@@ -1,0 +1,73 @@
+/** `npm run headless`: the supervisor core and the UI on a server, without Electron. */
+import { resolve } from 'node:path';
+import { createCore } from './core';
+import { ArgsError, HEADLESS_USAGE, parseHeadlessArgs } from './headless-args';
+import { buildPaths, defaultDataDir } from './paths';
+import { generateToken, isLoopback } from './server/auth';
+import { startHeadlessServer } from './server/headless-server';
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseHeadlessArgs(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof ArgsError)) throw error;
+    console.error(`vigil headless: ${error.message}\n\n${HEADLESS_USAGE}`);
+    process.exit(2);
+  }
+  if (args.help) {
+    console.log(HEADLESS_USAGE);
+    return;
+  }
+
+  const dataDir = resolve(args.dataDir ?? defaultDataDir());
+  const paths = buildPaths(import.meta.url);
+  const core = createCore({ mode: 'headless', dataDir, servicesDir: paths.servicesDir });
+  const info = core.info();
+
+  let server;
+  try {
+    server = await startHeadlessServer({
+      host: args.host,
+      port: args.port,
+      token: args.token ?? generateToken(),
+      rendererDir: paths.rendererDir,
+      router: core.router,
+      events: core.events,
+      serverName: `vigil ${info.version}`,
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EADDRINUSE'
+        ? `port ${args.port} on ${args.host} is already in use; choose another with --port`
+        : code === 'EADDRNOTAVAIL'
+          ? `${args.host} is not an address of this machine`
+          : code === 'EACCES'
+            ? `not allowed to bind ${args.host}:${args.port}; use a port above 1023`
+            : (error as Error).message;
+    console.error(`vigil headless: ${why}`);
+    await core.close();
+    process.exit(1);
+  }
+
+  if (!isLoopback(args.host)) {
+    console.warn(`vigil headless: listening on ${args.host}: anyone who can reach it and has the token controls Vigil`);
+  }
+  console.log(`Vigil ${info.version} headless, data in ${dataDir}`);
+  console.log(`Vigil headless is serving on ${server.url}`);
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`vigil headless: ${signal}, stopping services`);
+    await server.close();
+    await core.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+await main();

@@ -1,0 +1,85 @@
+/**
+ * The control API contract: every command and every event, declared once. Electron IPC and the
+ * headless WebSocket both serve exactly this, through one router (src/main/api/router.ts).
+ */
+import { z } from 'zod';
+import type { ServiceInfo } from './services';
+import { serviceNameSchema } from './services';
+
+interface CommandSpec<I extends z.ZodType, R> {
+  description: string;
+  input: I;
+  /** Type-level only: the result type of the command. */
+  result?: R;
+}
+
+function command<R>() {
+  return <I extends z.ZodType>(description: string, input: I): CommandSpec<I, R> => ({ description, input });
+}
+
+interface EventSpec<P> {
+  description: string;
+  /** Type-level only. */
+  payload?: P;
+}
+
+function event<P>(description: string): EventSpec<P> {
+  return { description };
+}
+
+const noInput = z.object({}).strict();
+const byName = z.object({ name: serviceNameSchema }).strict();
+
+export interface AppInfo {
+  name: string;
+  version: string;
+  mode: 'desktop' | 'headless';
+  platform: string;
+  arch: string;
+  runtime: { node: string; electron: string | null };
+  pid: number;
+  startedAt: number; // epoch ms
+  dataDir: string;
+}
+
+export const commands = {
+  'app.info': command<AppInfo>()('Version, mode and runtime of this Vigil instance', noInput),
+  'services.list': command<ServiceInfo[]>()('Every configured service with its live state', noInput),
+  'services.get': command<ServiceInfo>()('One service with its live state', byName),
+  'services.start': command<ServiceInfo>()('Start a service (no-op if it is already up)', byName),
+  'services.stop': command<ServiceInfo>()('Stop a service gracefully, killing it after its stop timeout', byName),
+  'services.restart': command<ServiceInfo>()('Stop then start a service', byName),
+} as const;
+
+export const events = {
+  'service.state': event<ServiceInfo>('A service changed state; the payload is its full, current info'),
+} as const;
+
+export type Commands = typeof commands;
+export type CommandName = keyof Commands;
+export type CommandInput<C extends CommandName> = z.input<Commands[C]['input']>;
+export type CommandParsedInput<C extends CommandName> = z.output<Commands[C]['input']>;
+export type CommandResult<C extends CommandName> = NonNullable<Commands[C]['result']>;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<E extends EventName> = NonNullable<Events[E]['payload']>;
+
+export const commandNames = Object.keys(commands) as CommandName[];
+export const eventNames = Object.keys(events) as EventName[];
+
+export function isCommandName(name: unknown): name is CommandName {
+  return typeof name === 'string' && Object.hasOwn(commands, name);
+}
+
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && Object.hasOwn(events, name);
+}
+
+export const topicsSchema = z
+  .array(z.string().refine(isEventName, { message: 'is not a known event' }))
+  .min(1, 'name at least one event')
+  .max(eventNames.length * 4);
+
+/** Hard cap on one request, for both transports: nothing legitimate comes close. */
+export const MAX_REQUEST_BYTES = 1024 * 1024;

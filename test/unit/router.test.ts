@@ -1,0 +1,92 @@
+import { describe, expect, it, vi } from 'vitest';
+import { createRouter, type Handlers } from '../../src/main/api/router';
+import { commandNames } from '../../src/shared/api';
+import { ApiError } from '../../src/shared/errors';
+import type { ServiceInfo } from '../../src/shared/services';
+
+const service = { name: 'svc', state: 'stopped' } as ServiceInfo;
+
+function handlers(overrides: Partial<Handlers> = {}): Handlers {
+  return {
+    'app.info': () => ({ name: 'Vigil' }) as never,
+    'services.list': () => [service],
+    'services.get': ({ name }) => {
+      if (name !== 'svc') throw new ApiError('not_found', `no service named "${name}"`, 'name');
+      return service;
+    },
+    'services.start': () => service,
+    'services.stop': () => service,
+    'services.restart': () => service,
+    ...overrides,
+  };
+}
+
+const ctx = { transport: 'internal' } as const;
+
+describe('router', () => {
+  it('routes a valid call and returns its result', async () => {
+    const router = createRouter(handlers());
+    expect(await router.dispatch('services.get', { name: 'svc' }, ctx)).toEqual({ ok: true, result: service });
+    expect(await router.dispatch('services.list', undefined, ctx)).toEqual({ ok: true, result: [service] });
+  });
+
+  it('names the missing field of invalid input', async () => {
+    const router = createRouter(handlers());
+    const r = await router.dispatch('services.get', {}, ctx);
+    expect(r).toMatchObject({ ok: false, error: { code: 'invalid_input', field: 'name' } });
+  });
+
+  it('names an unknown field and refuses a wrong type', async () => {
+    const router = createRouter(handlers());
+    expect(await router.dispatch('services.get', { name: 'svc', extra: 1 }, ctx)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input', field: 'extra' },
+    });
+    expect(await router.dispatch('services.get', { name: 42 }, ctx)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input', field: 'name' },
+    });
+    expect(await router.dispatch('app.info', 'text', ctx)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input' },
+    });
+  });
+
+  it('refuses an unknown command, including inherited property names', async () => {
+    const router = createRouter(handlers());
+    for (const name of ['nope', 'toString', '__proto__', 42, null]) {
+      expect(await router.dispatch(name, {}, ctx)).toMatchObject({ ok: false, error: { code: 'unknown_command' } });
+    }
+  });
+
+  it('passes an ApiError through and turns any other throw into internal, and keeps serving', async () => {
+    const log = vi.fn();
+    const router = createRouter(
+      handlers({
+        'services.start': () => {
+          throw new Error('disk on fire');
+        },
+        'services.stop': () => Promise.reject(new Error('async failure')),
+      }),
+      log,
+    );
+    expect(await router.dispatch('services.get', { name: 'x' }, ctx)).toEqual({
+      ok: false,
+      error: { code: 'not_found', message: 'no service named "x"', field: 'name' },
+    });
+    expect(await router.dispatch('services.start', { name: 'svc' }, ctx)).toMatchObject({
+      ok: false,
+      error: { code: 'internal', message: expect.stringContaining('disk on fire') },
+    });
+    expect(await router.dispatch('services.stop', { name: 'svc' }, ctx)).toMatchObject({
+      ok: false,
+      error: { code: 'internal' },
+    });
+    expect(log).toHaveBeenCalledTimes(2);
+    expect(await router.dispatch('services.list', {}, ctx)).toMatchObject({ ok: true });
+  });
+
+  it('has a handler for every command in the contract', () => {
+    expect(Object.keys(handlers()).sort()).toEqual([...commandNames].sort());
+  });
+});
