@@ -26,7 +26,7 @@ async function open(url: string): Promise<WebSocket> {
 /** Sends `count` requests one at a time; returns per-request latencies in ms. */
 async function sequential(ws: WebSocket, make: (id: number) => string, count: number): Promise<number[]> {
   const lat: number[] = [];
-  let pending: ((v: void) => void) | null = null;
+  let pending: (() => void) | null = null;
   ws.on('message', (d) => {
     if (JSON.parse(d.toString()).type === 'reply') pending?.();
   });
@@ -97,7 +97,9 @@ const vigil = await measure(`ws://127.0.0.1:${server.port}/api/ws?token=${token}
 
 const row = (name: string, r: typeof base) =>
   `${name.padEnd(34)} ${r.p50.toFixed(3).padStart(8)} ${r.p99.toFixed(3).padStart(8)} ${Math.round(r.rate).toString().padStart(10)}`;
-console.log(`${'app.info round trip'.padEnd(34)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'replies/s'.padStart(10)}`);
+console.log(
+  `${'app.info round trip'.padEnd(34)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'replies/s'.padStart(10)}`,
+);
 console.log(row('baseline: bare ws echo', base));
 console.log(row('vigil: headless API (auth, zod)', vigil));
 console.log(

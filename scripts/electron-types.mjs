@@ -30,7 +30,14 @@ try {
     .trim()
     .split('\n')
     .pop();
-  execFileSync('tar', ['-xzf', join(work, tarball), '-C', work, 'package/electron.d.ts', 'package/package.json']);
+  execFileSync('tar', [
+    '-xzf',
+    join(work, tarball),
+    '-C',
+    work,
+    'package/electron.d.ts',
+    'package/package.json',
+  ]);
   mkdirSync(target, { recursive: true });
   copyFileSync(join(work, 'package', 'electron.d.ts'), join(target, 'electron.d.ts'));
   copyFileSync(join(work, 'package', 'package.json'), join(target, 'package.json'));

@@ -52,7 +52,9 @@ async function main(): Promise<void> {
   }
 
   if (!isLoopback(args.host)) {
-    console.warn(`vigil headless: listening on ${args.host}: anyone who can reach it and has the token controls Vigil`);
+    console.warn(
+      `vigil headless: listening on ${args.host}: anyone who can reach it and has the token controls Vigil`,
+    );
   }
   console.log(`Vigil ${info.version} headless, data in ${dataDir}`);
   console.log(`Vigil headless is serving on ${server.url}`);

@@ -14,7 +14,11 @@ export function defaultDataDir(
 }
 
 /** The build's output folders, found from the running bundle (out/main/*.js). */
-export function buildPaths(moduleUrl: string): { rendererDir: string; servicesDir: string; preloadDir: string } {
+export function buildPaths(moduleUrl: string): {
+  rendererDir: string;
+  servicesDir: string;
+  preloadDir: string;
+} {
   const out = resolve(dirname(fileURLToPath(moduleUrl)), '..');
   return {
     rendererDir: join(out, 'renderer'),

@@ -47,7 +47,10 @@ export const commands = {
   'services.list': command<ServiceInfo[]>()('Every configured service with its live state', noInput),
   'services.get': command<ServiceInfo>()('One service with its live state', byName),
   'services.start': command<ServiceInfo>()('Start a service (no-op if it is already up)', byName),
-  'services.stop': command<ServiceInfo>()('Stop a service gracefully, killing it after its stop timeout', byName),
+  'services.stop': command<ServiceInfo>()(
+    'Stop a service gracefully, killing it after its stop timeout',
+    byName,
+  ),
   'services.restart': command<ServiceInfo>()('Stop then start a service', byName),
 } as const;
 

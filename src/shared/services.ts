@@ -20,11 +20,13 @@ export const serviceNameSchema = z
   .string()
   .min(1, 'must not be empty')
   .max(64, 'must be at most 64 characters')
-  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits, ".", "_" or "-", starting with a letter or digit');
+  .regex(
+    /^[a-z0-9][a-z0-9._-]*$/,
+    'must be lower-case letters, digits, ".", "_" or "-", starting with a letter or digit',
+  );
 
 export type ServiceProgram =
-  | { type: 'builtin'; name: string }
-  | { type: 'command'; command: string; args: string[] };
+  { type: 'builtin'; name: string } | { type: 'command'; command: string; args: string[] };
 
 export interface ServiceExit {
   code: number | null;

@@ -8,9 +8,15 @@ export const WIRE_PROTOCOL = 1;
 const requestId = z.union([z.number().int().nonnegative(), z.string().min(1).max(64)]);
 
 export const clientFrameSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('call'), id: requestId, command: z.string().max(128), input: z.unknown() }).strict(),
-  z.object({ type: z.literal('subscribe'), id: requestId, topics: z.array(z.string().max(128)).max(64) }).strict(),
-  z.object({ type: z.literal('unsubscribe'), id: requestId, topics: z.array(z.string().max(128)).max(64) }).strict(),
+  z
+    .object({ type: z.literal('call'), id: requestId, command: z.string().max(128), input: z.unknown() })
+    .strict(),
+  z
+    .object({ type: z.literal('subscribe'), id: requestId, topics: z.array(z.string().max(128)).max(64) })
+    .strict(),
+  z
+    .object({ type: z.literal('unsubscribe'), id: requestId, topics: z.array(z.string().max(128)).max(64) })
+    .strict(),
 ]);
 
 export type ClientFrame = z.infer<typeof clientFrameSchema>;

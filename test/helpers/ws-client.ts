@@ -8,7 +8,10 @@ export interface TestClient {
   raw(data: string | Buffer, binary?: boolean): Promise<Extract<ServerFrame, { type: 'reply' }>>;
   call(command: string, input?: unknown): Promise<Extract<ServerFrame, { type: 'reply' }>>;
   events: Extract<ServerFrame, { type: 'event' }>[];
-  waitForEvent(pred: (f: Extract<ServerFrame, { type: 'event' }>) => boolean, timeoutMs?: number): Promise<void>;
+  waitForEvent(
+    pred: (f: Extract<ServerFrame, { type: 'event' }>) => boolean,
+    timeoutMs?: number,
+  ): Promise<void>;
   close(): Promise<void>;
 }
 

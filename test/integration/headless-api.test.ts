@@ -6,7 +6,7 @@ import { createCore, type Core } from '../../src/main/core';
 import { startHeadlessServer, type HeadlessServer } from '../../src/main/server/headless-server';
 import { MAX_REQUEST_BYTES } from '../../src/shared/api';
 import type { ServiceInfo } from '../../src/shared/services';
-import { connect, type TestClient } from '../helpers/ws-client';
+import { connect } from '../helpers/ws-client';
 import { tempDir } from '../helpers/temp-dir';
 
 const token = 'test-token-0123456789abcdef';
@@ -39,7 +39,10 @@ afterAll(async () => {
   dir?.remove();
 });
 
-function httpGet(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function httpGet(
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolvePromise, reject) => {
     const req = request(`${base}${path}`, { headers }, (res) => {
       let body = '';
@@ -117,10 +120,20 @@ describe('headless server', () => {
       ['missing input field', call('services.get', {}), 'invalid_input', 'name'],
       ['wrong input type', call('services.get', { name: 42 }), 'invalid_input', 'name'],
       ['invalid service name', call('services.get', { name: 'Bad Name!' }), 'invalid_input', 'name'],
-      ['unknown input field', call('services.start', { name: 'selfcheck', force: true }), 'invalid_input', 'force'],
+      [
+        'unknown input field',
+        call('services.start', { name: 'selfcheck', force: true }),
+        'invalid_input',
+        'force',
+      ],
       ['input that is not an object', call('app.info', 'please'), 'invalid_input'],
       ['an unknown service', call('services.stop', { name: 'nope' }), 'not_found', 'name'],
-      ['an unknown event topic', '{"type":"subscribe","id":3,"topics":["market.moon"]}', 'unknown_event', 'topics.0'],
+      [
+        'an unknown event topic',
+        '{"type":"subscribe","id":3,"topics":["market.moon"]}',
+        'unknown_event',
+        'topics.0',
+      ],
       ['a binary frame', Buffer.from([1, 2, 3]), 'bad_request'],
       ['an oversized frame', huge, 'payload_too_large'],
       ['an oversized valid call', call('services.get', { name: huge }), 'payload_too_large'],
@@ -153,7 +166,9 @@ describe('headless server', () => {
 
   it('starts a real service and streams its state to subscribers', async () => {
     const client = await connect(wsUrl);
-    const sub = await client.raw(JSON.stringify({ type: 'subscribe', id: 'sub-1', topics: ['service.state'] }));
+    const sub = await client.raw(
+      JSON.stringify({ type: 'subscribe', id: 'sub-1', topics: ['service.state'] }),
+    );
     expect(sub).toMatchObject({ ok: true, result: { topics: ['service.state'] } });
 
     const started = await client.call('services.start', { name: 'selfcheck' });

@@ -11,7 +11,11 @@ const entry = resolve(import.meta.dirname, '../../out/main/headless.js');
 const running: ChildProcess[] = [];
 const dirs: ReturnType<typeof tempDir>[] = [];
 
-function launch(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function launch(args: string[]): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
   const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   running.push(child);
   let output = '';

@@ -25,7 +25,12 @@ let changes: ServiceInfo[];
 let manager: ServiceManager;
 
 function make(definitions: ServiceDefinition[]): ServiceManager {
-  manager = new ServiceManager({ dataDir: dir.path, servicesDir, definitions, onChange: (i) => changes.push(i) });
+  manager = new ServiceManager({
+    dataDir: dir.path,
+    servicesDir,
+    definitions,
+    onChange: (i) => changes.push(i),
+  });
   return manager;
 }
 
@@ -63,7 +68,9 @@ describe('service manager', () => {
   });
 
   it('kills a child that ignores SIGTERM after its stop timeout', async () => {
-    const m = make([nodeScript('stubborn', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)', 800)]);
+    const m = make([
+      nodeScript('stubborn', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)', 800),
+    ]);
     const { pid } = await m.start('stubborn');
     await until(() => m.get('stubborn').state === 'running', 'running');
     await new Promise((r) => setTimeout(r, 300)); // let the child install its handler
@@ -83,7 +90,10 @@ describe('service manager', () => {
 
   it('reports a command that cannot be launched', async () => {
     const m = make([
-      { ...nodeScript('ghost', ''), program: { type: 'command', command: '/nonexistent/vigil-bin', args: [] } },
+      {
+        ...nodeScript('ghost', ''),
+        program: { type: 'command', command: '/nonexistent/vigil-bin', args: [] },
+      },
     ]);
     await m.start('ghost');
     await until(() => m.get('ghost').lastExit !== null, 'exit');

@@ -28,6 +28,7 @@ describe('auth', () => {
 
   it('recognises loopback addresses', () => {
     for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) expect(isLoopback(h)).toBe(true);
-    for (const h of ['0.0.0.0', '192.168.1.2', 'example.com', '127.0.0.1.evil.com']) expect(isLoopback(h)).toBe(false);
+    for (const h of ['0.0.0.0', '192.168.1.2', 'example.com', '127.0.0.1.evil.com'])
+      expect(isLoopback(h)).toBe(false);
   });
 });

@@ -15,7 +15,10 @@ describe('headless arguments', () => {
 
   it('reads every option, and the token from the environment', () => {
     expect(
-      parseHeadlessArgs(['--port', '0', '--host', '::1', '--data-dir', '/tmp/v', '--token', 'abcdefghijklmnop'], {}),
+      parseHeadlessArgs(
+        ['--port', '0', '--host', '::1', '--data-dir', '/tmp/v', '--token', 'abcdefghijklmnop'],
+        {},
+      ),
     ).toMatchObject({ port: 0, host: '::1', dataDir: '/tmp/v', token: 'abcdefghijklmnop' });
     expect(parseHeadlessArgs([], { VIGIL_TOKEN: 'from-env-0123456789' }).token).toBe('from-env-0123456789');
   });
@@ -39,6 +42,8 @@ describe('default data directory', () => {
     expect(defaultDataDir('linux', {}, '/home/t')).toBe('/home/t/.local/share/vigil');
     expect(defaultDataDir('linux', { XDG_DATA_HOME: '/data' }, '/home/t')).toBe('/data/vigil');
     expect(defaultDataDir('darwin', {}, '/Users/t')).toBe('/Users/t/Library/Application Support/Vigil');
-    expect(defaultDataDir('win32', { APPDATA: 'C:\\Users\\t\\AppData\\Roaming' }, 'C:\\Users\\t')).toMatch(/Vigil$/);
+    expect(defaultDataDir('win32', { APPDATA: 'C:\\Users\\t\\AppData\\Roaming' }, 'C:\\Users\\t')).toMatch(
+      /Vigil$/,
+    );
   });
 });

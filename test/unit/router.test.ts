@@ -26,7 +26,10 @@ const ctx = { transport: 'internal' } as const;
 describe('router', () => {
   it('routes a valid call and returns its result', async () => {
     const router = createRouter(handlers());
-    expect(await router.dispatch('services.get', { name: 'svc' }, ctx)).toEqual({ ok: true, result: service });
+    expect(await router.dispatch('services.get', { name: 'svc' }, ctx)).toEqual({
+      ok: true,
+      result: service,
+    });
     expect(await router.dispatch('services.list', undefined, ctx)).toEqual({ ok: true, result: [service] });
   });
 
@@ -55,7 +58,10 @@ describe('router', () => {
   it('refuses an unknown command, including inherited property names', async () => {
     const router = createRouter(handlers());
     for (const name of ['nope', 'toString', '__proto__', 42, null]) {
-      expect(await router.dispatch(name, {}, ctx)).toMatchObject({ ok: false, error: { code: 'unknown_command' } });
+      expect(await router.dispatch(name, {}, ctx)).toMatchObject({
+        ok: false,
+        error: { code: 'unknown_command' },
+      });
     }
   });
 

@@ -67,7 +67,9 @@ export async function startHeadlessServer(opts: HeadlessServerOptions): Promise<
     if (!hostAllowed(req)) return send(res, 421, 'unknown host');
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === SESSION_PATH) {
-      return tokenMatches(opts.token, tokenOf(url, req)) ? send(res, 204) : send(res, 401, 'wrong or missing token');
+      return tokenMatches(opts.token, tokenOf(url, req))
+        ? send(res, 204)
+        : send(res, 401, 'wrong or missing token');
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
     const file = resolveStaticPath(opts.rendererDir, url.pathname);
@@ -78,7 +80,9 @@ export async function startHeadlessServer(opts: HeadlessServerOptions): Promise<
       'Content-Type': contentType(file),
       'Content-Length': info.size,
       // Built assets carry a content hash in their names; index.html must always be fresh.
-      'Cache-Control': url.pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-store',
+      'Cache-Control': url.pathname.startsWith('/assets/')
+        ? 'public, max-age=31536000, immutable'
+        : 'no-store',
     });
     if (req.method === 'HEAD') return void res.end();
     createReadStream(file).pipe(res);
@@ -147,6 +151,10 @@ const securityHeaders = {
 };
 
 function send(res: ServerResponse, status: number, text?: string): void {
-  res.writeHead(status, { ...securityHeaders, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+  res.writeHead(status, {
+    ...securityHeaders,
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Cache-Control': 'no-store',
+  });
   res.end(text === undefined ? undefined : `${text}\n`);
 }

@@ -33,5 +33,7 @@ export function defaultDefinitions(servicesDir: string): ServiceDefinition[] {
       stopTimeoutMs: 5000,
     },
   ];
-  return defs.filter((d) => d.program.type !== 'builtin' || existsSync(builtinScript(servicesDir, d.program.name)));
+  return defs.filter(
+    (d) => d.program.type !== 'builtin' || existsSync(builtinScript(servicesDir, d.program.name)),
+  );
 }

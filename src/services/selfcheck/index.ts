@@ -80,12 +80,16 @@ async function eventLoop(): Promise<string> {
   await new Promise((r) => setTimeout(r, 250));
   probe.disable();
   const p99 = probe.percentile(99) / 1e6;
-  if (p99 > 200) throw new Error(`event loop delay p99 ${p99.toFixed(1)} ms (over 200 ms: machine overloaded)`);
+  if (p99 > 200)
+    throw new Error(`event loop delay p99 ${p99.toFixed(1)} ms (over 200 ms: machine overloaded)`);
   return `event loop delay p99 ${p99.toFixed(1)} ms`;
 }
 
 const checks = await Promise.all([
-  check('runtime', async () => `node ${process.version} on ${process.platform}/${process.arch}, pid ${process.pid}`),
+  check(
+    'runtime',
+    async () => `node ${process.version} on ${process.platform}/${process.arch}, pid ${process.pid}`,
+  ),
   check('data directory', () =>
     child.dataDir ? durableWrite(child.dataDir) : Promise.reject(new Error('no data directory given')),
   ),
