@@ -45,6 +45,8 @@ export default defineConfig({
   preload: {
     build: {
       target: 'node20',
+      // A sandboxed preload can require nothing but electron: bundle its dependencies (zod) into it.
+      externalizeDeps: false,
       rolldownOptions: {
         // A sandboxed preload must be CommonJS.
         output: { format: 'cjs', entryFileNames: '[name].cjs' },

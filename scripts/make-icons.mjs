@@ -1,0 +1,268 @@
+// Draws Vigil's icons and writes them as PNGs under resources/: the app icon, and one tray icon per
+// status (healthy, degraded, failing, trading) at 1x and @2x. Shapes are signed-distance functions,
+// supersampled for antialiasing; PNG bytes are written by hand with zlib, so no image library is
+// needed. Deterministic: rerunning it rewrites identical files.  Usage: node scripts/make-icons.mjs
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
+
+const root = join(import.meta.dirname, '..', 'resources');
+
+// ---- PNG ----------------------------------------------------------------------------------------
+
+function chunk(type, data) {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, 'ascii');
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+  return Buffer.concat([head, data, crc]);
+}
+
+/** RGBA, 8 bits per channel, straight alpha. */
+function png(width, height, rgba) {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 6, 0, 0, 0], 8); // bit depth 8, colour type RGBA, deflate, no filter method, no interlace
+  const raw = Buffer.alloc((width * 4 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    raw[y * (width * 4 + 1)] = 0; // filter: none
+    rgba.copy(raw, y * (width * 4 + 1) + 1, y * width * 4, (y + 1) * width * 4);
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw, { level: 9 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+// ---- Shapes (in a unit square, y down; negative distance = inside) ---------------------------------
+
+const circle = (cx, cy, r) => (x, y) => Math.hypot(x - cx, y - cy) - r;
+const ring = (cx, cy, r, width) => (x, y) => Math.abs(Math.hypot(x - cx, y - cy) - r) - width / 2;
+
+function roundedSquare(inset, radius) {
+  return (x, y) => {
+    const h = 0.5 - inset - radius;
+    const qx = Math.abs(x - 0.5) - h;
+    const qy = Math.abs(y - 0.5) - h;
+    return Math.hypot(Math.max(qx, 0), Math.max(qy, 0)) + Math.min(Math.max(qx, qy), 0) - radius;
+  };
+}
+
+function segmentDistance(x, y, [ax, ay], [bx, by]) {
+  const dx = bx - ax;
+  const dy = by - ay;
+  const t = Math.max(0, Math.min(1, ((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy)));
+  return Math.hypot(x - ax - t * dx, y - ay - t * dy);
+}
+
+/** A stroked polyline with round caps and joins. */
+const polyline = (points, width) => (x, y) => {
+  let d = Infinity;
+  for (let i = 1; i < points.length; i++) d = Math.min(d, segmentDistance(x, y, points[i - 1], points[i]));
+  return d - width / 2;
+};
+
+const union =
+  (...shapes) =>
+  (x, y) =>
+    Math.min(...shapes.map((s) => s(x, y)));
+const subtract = (a, b) => (x, y) => Math.max(a(x, y), -b(x, y));
+
+// ---- Rendering ----------------------------------------------------------------------------------
+
+const hex = (h, a = 1) => [
+  parseInt(h.slice(1, 3), 16),
+  parseInt(h.slice(3, 5), 16),
+  parseInt(h.slice(5, 7), 16),
+  a,
+];
+
+/**
+ * Layers are painted bottom to top; each is [shape, colour] where colour is an RGBA array or a
+ * function of (x, y). Each pixel averages `samples`² points, which antialiases every edge.
+ */
+function render(size, layers, samples = 8) {
+  const out = Buffer.alloc(size * size * 4);
+  for (let py = 0; py < size; py++) {
+    for (let px = 0; px < size; px++) {
+      let r = 0,
+        g = 0,
+        b = 0,
+        a = 0; // premultiplied sums
+      for (let sy = 0; sy < samples; sy++) {
+        for (let sx = 0; sx < samples; sx++) {
+          const x = (px + (sx + 0.5) / samples) / size;
+          const y = (py + (sy + 0.5) / samples) / size;
+          let cr = 0,
+            cg = 0,
+            cb = 0,
+            ca = 0;
+          for (const [shape, colour] of layers) {
+            if (shape(x, y) > 0) continue;
+            const [lr, lg, lb, la] = typeof colour === 'function' ? colour(x, y) : colour;
+            cr = lr * la + cr * (1 - la);
+            cg = lg * la + cg * (1 - la);
+            cb = lb * la + cb * (1 - la);
+            ca = la + ca * (1 - la);
+          }
+          r += cr;
+          g += cg;
+          b += cb;
+          a += ca;
+        }
+      }
+      const n = samples * samples;
+      const i = (py * size + px) * 4;
+      const alpha = a / n;
+      out[i + 3] = Math.round(alpha * 255);
+      if (alpha > 0) {
+        out[i] = Math.round(r / n / alpha);
+        out[i + 1] = Math.round(g / n / alpha);
+        out[i + 2] = Math.round(b / n / alpha);
+      }
+    }
+  }
+  return png(size, size, out);
+}
+
+// ---- Vigil's motifs -----------------------------------------------------------------------------
+
+const TEAL = hex('#2dd4bf');
+const WHITE = hex('#ffffff');
+
+/** The watchful pulse: a heartbeat line across the icon. */
+const pulse = (x0, x1, yMid, amp, width) =>
+  polyline(
+    [
+      [x0, yMid],
+      [0.38, yMid],
+      [0.44, yMid - amp * 0.55],
+      [0.52, yMid + amp],
+      [0.58, yMid - amp],
+      [0.64, yMid],
+      [x1, yMid],
+    ],
+    width,
+  );
+
+function appIcon() {
+  // macOS-style body: a rounded square inset from the canvas edge.
+  const body = roundedSquare(0.09, 0.19);
+  const background = (x, y) => {
+    const t = Math.min(1, Math.max(0, (y - 0.09) / 0.82));
+    const top = hex('#172033');
+    const bottom = hex('#0b1120');
+    return top.map((c, k) => (k === 3 ? 1 : c + (bottom[k] - c) * t));
+  };
+  const watchRing = ring(0.5, 0.5, 0.27, 0.045);
+  const line = pulse(0.17, 0.83, 0.5, 0.16, 0.05);
+  // The line passes over the ring; a dark gap around it keeps the two readable.
+  const gap = polyline(
+    [
+      [0.17, 0.5],
+      [0.83, 0.5],
+    ],
+    0.12,
+  );
+  return render(
+    1024,
+    [
+      [body, background],
+      [subtract(watchRing, gap), hex('#2dd4bf', 0.35)],
+      [line, TEAL],
+    ],
+    4,
+  );
+}
+
+/** Tray icons: a status-coloured disc with a white glyph; shape and colour both tell the status. */
+const trayStates = {
+  healthy: {
+    colour: hex('#22c55e'),
+    glyph: (w) =>
+      polyline(
+        [
+          [0.29, 0.52],
+          [0.44, 0.67],
+          [0.72, 0.36],
+        ],
+        w,
+      ),
+  },
+  degraded: {
+    colour: hex('#f59e0b'),
+    glyph: (w) =>
+      union(
+        polyline(
+          [
+            [0.5, 0.27],
+            [0.5, 0.56],
+          ],
+          w,
+        ),
+        circle(0.5, 0.73, w * 0.62),
+      ),
+  },
+  failing: {
+    colour: hex('#ef4444'),
+    glyph: (w) =>
+      union(
+        polyline(
+          [
+            [0.33, 0.33],
+            [0.67, 0.67],
+          ],
+          w,
+        ),
+        polyline(
+          [
+            [0.67, 0.33],
+            [0.33, 0.67],
+          ],
+          w,
+        ),
+      ),
+  },
+  trading: {
+    colour: hex('#3b82f6'),
+    glyph: (w) =>
+      polyline(
+        [
+          [0.24, 0.62],
+          [0.41, 0.45],
+          [0.54, 0.57],
+          [0.76, 0.35],
+        ],
+        w,
+      ),
+  },
+};
+
+function trayIcon(state, size) {
+  const { colour, glyph } = trayStates[state];
+  // Thicker strokes at 16 px, where a hairline would vanish.
+  const stroke = size <= 16 ? 0.15 : 0.12;
+  return render(size, [
+    [circle(0.5, 0.5, 0.47), colour],
+    [glyph(stroke), WHITE],
+  ]);
+}
+
+// ---- Output -------------------------------------------------------------------------------------
+
+function write(relative, bytes) {
+  const path = join(root, relative);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, bytes);
+  console.log(`${relative}  ${bytes.length} bytes`);
+}
+
+write('icon.png', appIcon());
+for (const state of Object.keys(trayStates)) {
+  write(`tray/${state}.png`, trayIcon(state, 16));
+  write(`tray/${state}@2x.png`, trayIcon(state, 32));
+}

@@ -1,0 +1,97 @@
+/**
+ * The Electron entry: wires Electron's objects to the supervisor core and to the modules in
+ * ./electron, which hold every decision (and their tests). Keep this file free of logic.
+ */
+import { join } from 'node:path';
+import { BrowserWindow, app, dialog, ipcMain, protocol, session, shell } from 'electron';
+import { createCore, type Core } from './core';
+import { APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './electron/app-protocol';
+import { openExternalSafely } from './electron/external-links';
+import { registerIpc } from './electron/ipc';
+import { closeBeforeQuit, focusWindow } from './electron/lifecycle';
+import { APP_ENTRY_URL, APP_SCHEME, appOrigins } from './electron/origins';
+import { denyAllPermissions, guardWebContents } from './electron/web-guards';
+import { mainWindowOptions } from './electron/window-options';
+import { buildPaths } from './paths';
+
+// Both must happen before 'ready'.
+protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
+app.enableSandbox();
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit(); // another Vigil is running; it focuses its window (see 'second-instance')
+} else {
+  start();
+}
+
+function start(): void {
+  const paths = buildPaths(import.meta.url);
+  // The dev server's URL is trusted only in an unpackaged (development) app.
+  const devServerUrl = app.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL;
+  const origins = appOrigins(devServerUrl);
+  const ownContents = new Set<number>();
+  let mainWindow: BrowserWindow | null = null;
+
+  app.on('web-contents-created', (_event, contents) =>
+    guardWebContents(contents, { origins, openExternal: (url) => openExternalSafely(shell, url) }),
+  );
+  app.on('second-instance', () => focusWindow(mainWindow));
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+
+  const createWindow = (): BrowserWindow => {
+    const icon = process.platform === 'linux' ? resourcePath('icon.png') : undefined;
+    const window = new BrowserWindow(
+      mainWindowOptions({ preload: join(paths.preloadDir, 'index.cjs'), icon }),
+    );
+    const contentsId = window.webContents.id;
+    ownContents.add(contentsId);
+    window.once('ready-to-show', () => window.show());
+    window.on('closed', () => {
+      ownContents.delete(contentsId);
+      if (mainWindow === window) mainWindow = null;
+    });
+    void window.loadURL(devServerUrl ?? APP_ENTRY_URL);
+    return window;
+  };
+
+  void app.whenReady().then(() => {
+    let core: Core;
+    try {
+      core = createCore({
+        mode: 'desktop',
+        dataDir: app.getPath('userData'),
+        servicesDir: paths.servicesDir,
+        electronVersion: process.versions.electron ?? null,
+      });
+    } catch (error) {
+      dialog.showErrorBox('Vigil cannot start', error instanceof Error ? error.message : String(error));
+      app.exit(1);
+      return;
+    }
+    denyAllPermissions(session.defaultSession);
+    protocol.handle(APP_SCHEME, createAppProtocolHandler(paths.rendererDir));
+    const ipc = registerIpc({
+      ipcMain,
+      router: core.router,
+      events: core.events,
+      origins,
+      isOwnWindow: (contents) => ownContents.has(contents.id),
+    });
+    closeBeforeQuit(app, async () => {
+      ipc.dispose();
+      await core.close();
+    });
+    mainWindow = createWindow();
+    app.on('activate', () => {
+      mainWindow ??= createWindow(); // macOS: the dock icon reopens the window
+      focusWindow(mainWindow);
+    });
+  });
+}
+
+/** Files from resources/: unpacked next to the asar when packaged (extraResources), in the repo in dev. */
+function resourcePath(name: string): string {
+  return app.isPackaged ? join(process.resourcesPath, name) : join(app.getAppPath(), 'resources', name);
+}
