@@ -57,6 +57,7 @@ export default defineConfig({
     root: resolve(root, 'src/renderer'),
     build: {
       outDir: resolve(root, 'out/renderer'),
+      minify: true,
       rolldownOptions: { input: resolve(root, 'src/renderer/index.html') },
     },
     plugins: [react()],

@@ -8,12 +8,7 @@ import type { Transport, VigilApi } from '../shared/client';
 import { createClient } from '../shared/client';
 import type { Envelope } from '../shared/errors';
 import { fail, isApiErrorShape } from '../shared/errors';
-import {
-  CALL_CHANNEL,
-  EVENT_CHANNEL,
-  SUBSCRIBE_CHANNEL,
-  UNSUBSCRIBE_CHANNEL,
-} from '../shared/ipc-channels';
+import { CALL_CHANNEL, EVENT_CHANNEL, SUBSCRIBE_CHANNEL, UNSUBSCRIBE_CHANNEL } from '../shared/ipc-channels';
 
 /** The parts of Electron's ipcRenderer the bridge uses. */
 export interface IpcRendererLike {

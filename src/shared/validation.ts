@@ -9,7 +9,12 @@ export function zodErrorToApiError(error: z.ZodError, root = 'input'): ApiErrorS
   if (issue.code === 'unrecognized_keys' && issue.keys.length > 0) path.push(issue.keys[0]!);
   const field = path.join('.');
   const where = field === '' ? root : field;
+  const missing = issue.code === 'invalid_type' && /received undefined$/.test(issue.message);
   const message =
-    issue.code === 'unrecognized_keys' ? `${where}: unknown field` : `${where}: ${issue.message}`;
+    issue.code === 'unrecognized_keys'
+      ? `${where}: unknown field`
+      : missing
+        ? `${where}: is required`
+        : `${where}: ${issue.message}`;
   return field === '' ? { code: 'invalid_input', message } : { code: 'invalid_input', message, field };
 }

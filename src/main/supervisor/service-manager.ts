@@ -164,7 +164,7 @@ export class ServiceManager {
     pipeLines(child.stderr, log, 'err');
     log.write(`${new Date().toISOString()} [vigil] starting ${describeProgram(def)}\n`);
 
-    const exited = child.then((result) => {
+    const exited = child.then(async (result) => {
       const signal = result.signal ?? null;
       const code = result.exitCode ?? null;
       const failedToSpawn = code === null && signal === null;
@@ -177,7 +177,8 @@ export class ServiceManager {
           ? `killed by ${signal}`
           : `exited with code ${code}`;
       log.write(`${new Date().toISOString()} [vigil] ${why}\n`);
-      log.end();
+      // The log is complete on disk before anyone is told the service stopped.
+      await new Promise<void>((resolve) => log.end(resolve));
       this.transition(service, 'stopped', wasStopping ? `${service.reason ?? 'stopped'} (${why})` : why);
     });
     service.run = { process: child, exited, log };

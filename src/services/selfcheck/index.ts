@@ -80,8 +80,8 @@ async function eventLoop(): Promise<string> {
   await new Promise((r) => setTimeout(r, 250));
   probe.disable();
   const p99 = probe.percentile(99) / 1e6;
-  if (p99 > 200)
-    throw new Error(`event loop delay p99 ${p99.toFixed(1)} ms (over 200 ms: machine overloaded)`);
+  // Only a starved machine fails: a busy CI box or a laptop on battery still runs Vigil fine.
+  if (p99 > 1000) throw new Error(`event loop delay p99 ${p99.toFixed(1)} ms (over 1 s: machine overloaded)`);
   return `event loop delay p99 ${p99.toFixed(1)} ms`;
 }
 

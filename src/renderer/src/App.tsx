@@ -1,0 +1,54 @@
+import { AuthFailedScreen } from './components/AuthFailedScreen';
+import { ConnectionBanner } from './components/ConnectionBanner';
+import { Header } from './components/Header';
+import { NavBar } from './components/NavBar';
+import type { Route } from './lib/route';
+import { useRoute } from './lib/route';
+import { DashboardPage } from './pages/DashboardPage';
+import { EventsPage } from './pages/EventsPage';
+import { MarketPage } from './pages/MarketPage';
+import { OptimizerPage } from './pages/OptimizerPage';
+import { ServicesPage } from './pages/ServicesPage';
+import { SettingsPage } from './pages/SettingsPage';
+import { TraderPage } from './pages/TraderPage';
+import { useConnectionStore } from './stores/connection';
+
+export function App() {
+  const route = useRoute();
+  const authFailed = useConnectionStore((s) => s.status.state === 'auth-failed');
+  return (
+    <div className="frame">
+      <Header />
+      <NavBar active={route.page} />
+      <main className="content">
+        {authFailed ? (
+          <AuthFailedScreen />
+        ) : (
+          <>
+            <ConnectionBanner />
+            <PageView route={route} />
+          </>
+        )}
+      </main>
+    </div>
+  );
+}
+
+function PageView({ route }: { route: Route }) {
+  switch (route.page) {
+    case 'dashboard':
+      return <DashboardPage />;
+    case 'services':
+      return <ServicesPage selected={route.param} />;
+    case 'market':
+      return <MarketPage />;
+    case 'optimizer':
+      return <OptimizerPage />;
+    case 'trader':
+      return <TraderPage />;
+    case 'events':
+      return <EventsPage />;
+    case 'settings':
+      return <SettingsPage />;
+  }
+}
