@@ -10,25 +10,10 @@ import {
 } from '../../src/main/electron/ipc';
 import { APP_ENTRY_URL, appOrigins } from '../../src/main/electron/origins';
 import { MAX_REQUEST_BYTES } from '../../src/shared/api';
-import { ApiError } from '../../src/shared/errors';
-import type { ServiceInfo } from '../../src/shared/services';
+import { fakeHandlers, fakeService } from '../helpers/fake-handlers';
 
-const service = { name: 'svc', state: 'stopped' } as ServiceInfo;
-
-function handlers(overrides: Partial<Handlers> = {}): Handlers {
-  return {
-    'app.info': () => ({ name: 'Vigil' }) as never,
-    'services.list': () => [service],
-    'services.get': ({ name }) => {
-      if (name !== 'svc') throw new ApiError('not_found', `no service named "${name}"`, 'name');
-      return service;
-    },
-    'services.start': () => service,
-    'services.stop': () => service,
-    'services.restart': () => service,
-    ...overrides,
-  };
-}
+const service = fakeService;
+const handlers = fakeHandlers;
 
 class FakeIpcMain implements IpcMainLike {
   readonly handlers = new Map<string, (event: IpcInvokeEvent, ...args: unknown[]) => unknown>();

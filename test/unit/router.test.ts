@@ -1,25 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createRouter, type Handlers } from '../../src/main/api/router';
+import { createRouter } from '../../src/main/api/router';
 import { commandNames } from '../../src/shared/api';
-import { ApiError } from '../../src/shared/errors';
-import type { ServiceInfo } from '../../src/shared/services';
+import { fakeHandlers, fakeService } from '../helpers/fake-handlers';
 
-const service = { name: 'svc', state: 'stopped' } as ServiceInfo;
-
-function handlers(overrides: Partial<Handlers> = {}): Handlers {
-  return {
-    'app.info': () => ({ name: 'Vigil' }) as never,
-    'services.list': () => [service],
-    'services.get': ({ name }) => {
-      if (name !== 'svc') throw new ApiError('not_found', `no service named "${name}"`, 'name');
-      return service;
-    },
-    'services.start': () => service,
-    'services.stop': () => service,
-    'services.restart': () => service,
-    ...overrides,
-  };
-}
+const service = fakeService;
+const handlers = fakeHandlers;
 
 const ctx = { transport: 'internal' } as const;
 

@@ -1,0 +1,21 @@
+/** Handlers for every command that touch no real service: for testing the transports around the router. */
+import type { Handlers } from '../../src/main/api/router';
+import { ApiError } from '../../src/shared/errors';
+import type { ServiceInfo } from '../../src/shared/services';
+
+export const fakeService = { name: 'svc', state: 'stopped' } as ServiceInfo;
+
+export function fakeHandlers(overrides: Partial<Handlers> = {}): Handlers {
+  return {
+    'app.info': () => ({ name: 'Vigil' }) as never,
+    'services.list': () => [fakeService],
+    'services.get': ({ name }) => {
+      if (name !== 'svc') throw new ApiError('not_found', `no service named "${name}"`, 'name');
+      return fakeService;
+    },
+    'services.start': () => fakeService,
+    'services.stop': () => fakeService,
+    'services.restart': () => fakeService,
+    ...overrides,
+  };
+}
