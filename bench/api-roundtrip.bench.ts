@@ -71,7 +71,7 @@ async function measure(url: string, make: (id: number) => string) {
 }
 
 const dir = tempDir('vigil-bench-');
-const core = createCore({ mode: 'headless', dataDir: dir.path, servicesDir: resolve('out/services') });
+const core = await createCore({ mode: 'headless', dataDir: dir.path, servicesDir: resolve('out/services') });
 const server = await startHeadlessServer({
   host: '127.0.0.1',
   port: 0,

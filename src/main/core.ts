@@ -2,14 +2,13 @@
  * The supervisor core: everything that decides anything, with no Electron in it. The desktop app and
  * `npm run headless` both create one and put a transport in front of it.
  */
-import { mkdirSync } from 'node:fs';
 import { arch, platform } from 'node:process';
 import type { AppInfo } from '../shared/api';
+import type { ServiceDefinition } from '../shared/service-definition';
 import { EventHub } from './api/event-hub';
 import { createHandlers } from './api/handlers';
 import { createRouter, type Router } from './api/router';
-import { defaultDefinitions, type ServiceDefinition } from './supervisor/definitions';
-import { ServiceManager } from './supervisor/service-manager';
+import { Supervisor, type SupervisorOptions } from './supervisor/supervisor';
 import { version } from '../../package.json';
 
 export interface CoreOptions {
@@ -17,27 +16,30 @@ export interface CoreOptions {
   dataDir: string;
   servicesDir: string;
   electronVersion?: string | null;
-  /** Defaults to the built-in set; tests pass their own. */
+  /** Defaults to the saved definitions, else the built-in set; tests pass their own. */
   definitions?: ServiceDefinition[];
+  /** Passed to the supervisor (tests shorten intervals, turn autostart off). */
+  supervisor?: Partial<Pick<SupervisorOptions, 'autostart' | 'sampleIntervalMs' | 'metricsIntervalMs'>>;
 }
 
 export interface Core {
   readonly router: Router;
   readonly events: EventHub;
-  readonly services: ServiceManager;
+  readonly supervisor: Supervisor;
   info(): AppInfo;
-  /** Stops every service; call before the process exits. */
+  /** Stops every service (traders first); call before the process exits. */
   close(): Promise<void>;
 }
 
-export function createCore(opts: CoreOptions): Core {
-  mkdirSync(opts.dataDir, { recursive: true });
+/** Takes the data directory (one supervisor per directory), clears leftovers, starts autostart services. */
+export async function createCore(opts: CoreOptions): Promise<Core> {
   const events = new EventHub();
-  const services = new ServiceManager({
+  const supervisor = await Supervisor.open({
     dataDir: opts.dataDir,
     servicesDir: opts.servicesDir,
-    definitions: opts.definitions ?? defaultDefinitions(opts.servicesDir),
-    onChange: (info) => events.emit('service.state', info),
+    events,
+    ...(opts.definitions ? { definitions: opts.definitions } : {}),
+    ...opts.supervisor,
   });
   const startedAt = Date.now();
   const info = (): AppInfo => ({
@@ -51,13 +53,6 @@ export function createCore(opts: CoreOptions): Core {
     startedAt,
     dataDir: opts.dataDir,
   });
-  const router = createRouter(createHandlers({ appInfo: info, services }));
-  let closing: Promise<void> | null = null;
-  return {
-    router,
-    events,
-    services,
-    info,
-    close: () => (closing ??= services.close()),
-  };
+  const router = createRouter(createHandlers({ appInfo: info, supervisor }));
+  return { router, events, supervisor, info, close: () => supervisor.close() };
 }

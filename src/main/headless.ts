@@ -22,7 +22,14 @@ async function main(): Promise<void> {
 
   const dataDir = resolve(args.dataDir ?? defaultDataDir());
   const paths = buildPaths(import.meta.url);
-  const core = createCore({ mode: 'headless', dataDir, servicesDir: paths.servicesDir });
+  let core;
+  try {
+    core = await createCore({ mode: 'headless', dataDir, servicesDir: paths.servicesDir });
+  } catch (error) {
+    // Another Vigil owns this data directory, or it cannot be used: say so and stop.
+    console.error(`vigil headless: ${(error as Error).message}`);
+    process.exit(1);
+  }
   const info = core.info();
 
   let server;

@@ -56,10 +56,10 @@ function start(): void {
     return window;
   };
 
-  void app.whenReady().then(() => {
+  void app.whenReady().then(async () => {
     let core: Core;
     try {
-      core = createCore({
+      core = await createCore({
         mode: 'desktop',
         dataDir: app.getPath('userData'),
         servicesDir: paths.servicesDir,

@@ -3,7 +3,8 @@
  * headless WebSocket both serve exactly this, through one router (src/main/api/router.ts).
  */
 import { z } from 'zod';
-import type { ServiceInfo } from './services';
+import { serviceDefinitionInputSchema } from './service-definition';
+import type { LogLine, MetricsSample, ServiceAlert, ServiceInfo, ServiceTransition } from './services';
 import { serviceNameSchema } from './services';
 
 interface CommandSpec<I extends z.ZodType, R> {
@@ -29,6 +30,14 @@ function event<P>(description: string): EventSpec<P> {
 
 const noInput = z.object({}).strict();
 const byName = z.object({ name: serviceNameSchema }).strict();
+const logsInput = z
+  .object({
+    name: serviceNameSchema,
+    lines: z.number().int().min(1).max(2000).default(200),
+    stream: z.enum(['out', 'err', 'vigil']).optional(),
+    contains: z.string().max(200).optional(),
+  })
+  .strict();
 
 export interface AppInfo {
   name: string;
@@ -52,10 +61,37 @@ export const commands = {
     byName,
   ),
   'services.restart': command<ServiceInfo>()('Stop then start a service', byName),
+  'services.pause': command<ServiceInfo>()('Pause a running service (the pause message, or SIGSTOP)', byName),
+  'services.resume': command<ServiceInfo>()('Resume a paused service', byName),
+  'services.reload': command<ServiceInfo>()(
+    'Send a running protocol service new configuration without restarting it',
+    z.object({ name: serviceNameSchema, config: z.unknown() }).strict(),
+  ),
+  'services.acknowledge': command<ServiceInfo>()(
+    'Acknowledge a fatal service so it can be started again',
+    byName,
+  ),
+  'services.add': command<ServiceInfo>()(
+    'Add a service: name, kind and program, plus whatever differs from the preset of its kind',
+    z.object({ definition: serviceDefinitionInputSchema }).strict(),
+  ),
+  'services.update': command<ServiceInfo>()(
+    'Replace a service’s definition; a running service applies it at its next restart',
+    z.object({ name: serviceNameSchema, definition: serviceDefinitionInputSchema }).strict(),
+  ),
+  'services.remove': command<{ removed: string }>()('Remove a stopped service', byName),
+  'services.logs': command<LogLine[]>()('The most recent lines of a service’s output', logsInput),
 } as const;
 
 export const events = {
   'service.state': event<ServiceInfo>('A service changed state; the payload is its full, current info'),
+  'service.transition': event<ServiceTransition>('One state transition, with its reason and exit'),
+  'service.alert': event<ServiceAlert>('Something a person should know: crash loop, fatal, memory, hang'),
+  'service.log': event<{ service: string; lines: LogLine[] }>(
+    'New output lines, batched a few times a second',
+  ),
+  'service.removed': event<{ name: string }>('A service was removed'),
+  metrics: event<MetricsSample>('Every service’s CPU, memory and heartbeat age, once a second'),
 } as const;
 
 export type Commands = typeof commands;

@@ -1,27 +1,49 @@
 /**
- * Messages between the supervisor and a built-in child over the Node IPC channel. Plain commands
- * (custom services) have no channel; they are judged by their process alone.
+ * The child protocol: newline-delimited JSON over the child's IPC channel (Node's `ipc` stdio with
+ * JSON serialization; the channel's file descriptor is in NODE_CHANNEL_FD). Any language can speak
+ * it; docs/child-protocol.md describes it for authors of Python or Go programs.
  */
 import { z } from 'zod';
 
+const metrics = z.record(z.string().max(128), z.number());
+
 export const childMessageSchema = z.discriminatedUnion('type', [
+  /** Startup is complete; `detail` is shown in the UI. */
   z.object({ type: z.literal('ready'), detail: z.unknown().optional() }),
+  /** I am alive. `payload` carries app facts such as the time of the last market message. */
   z.object({
     type: z.literal('heartbeat'),
-    at: z.number(),
-    metrics: z.record(z.string(), z.number()).optional(),
+    at: z.number().optional(),
+    payload: z.record(z.string(), z.unknown()).optional(),
+    /** Deprecated spelling from the first SDK; read as a metrics message. */
+    metrics: metrics.optional(),
+  }),
+  z.object({ type: z.literal('metrics'), values: metrics }),
+  /** Readiness, not liveness: degraded is shown and alerted, never restarted. */
+  z.object({
+    type: z.literal('status'),
+    health: z.enum(['healthy', 'degraded']),
+    message: z.string().max(500).optional(),
   }),
 ]);
 export type ChildMessage = z.infer<typeof childMessageSchema>;
 
-export type ParentMessage = { type: 'stop'; reason: string };
+export type ParentMessage =
+  | { type: 'stop'; reason: string }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'reload'; config: unknown };
 
 /** Environment the supervisor gives every child. */
 export const childEnv = {
   parentPid: 'VIGIL_PARENT_PID',
   service: 'VIGIL_SERVICE',
   dataDir: 'VIGIL_DATA_DIR',
+  heartbeatMs: 'VIGIL_HEARTBEAT_MS',
 } as const;
 
 /** DESIGN.md: heartbeat every 1 s, hung after 5 s of silence. */
 export const HEARTBEAT_INTERVAL_MS = 1000;
+
+/** Exit code meaning "my configuration is wrong": restarting cannot help, so the service goes fatal. */
+export const EXIT_CONFIG_ERROR = 78;

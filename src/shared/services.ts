@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ServiceDefinition } from './service-definition';
 
 /** The supervisor's states (DESIGN.md, Supervision). */
 export const serviceStates = [
@@ -25,14 +26,18 @@ export const serviceNameSchema = z
     'must be lower-case letters, digits, ".", "_" or "-", starting with a letter or digit',
   );
 
-export type ServiceProgram =
-  { type: 'builtin'; name: string } | { type: 'command'; command: string; args: string[] };
+export type ServiceProgram = ServiceDefinition['program'];
 
 export interface ServiceExit {
   code: number | null;
   signal: string | null;
   at: number; // epoch ms
+  /** Why it ended, in words: "exited with code 1", "killed by SIGKILL", "heartbeat timeout", ... */
+  reason: string;
 }
+
+/** Within `running`: healthy, degraded (shown and alerted, not restarted), or unresponsive (restarting). */
+export type ServiceHealth = 'healthy' | 'degraded' | 'unresponsive';
 
 /** What the API says about one service; everything here is read from the live process, not a cache. */
 export interface ServiceInfo {
@@ -41,13 +46,78 @@ export interface ServiceInfo {
   description: string;
   program: ServiceProgram;
   autostart: boolean;
+  definition: ServiceDefinition;
+  /** The definition changed while the service was up: a restart applies it. */
+  pendingChanges: boolean;
   state: ServiceState;
+  health: ServiceHealth | null;
+  healthReason: string | null;
   pid: number | null;
   startedAt: number | null; // epoch ms of the current run
   readyAt: number | null;
+  /** Lifetime count of restarts (manual and automatic), like PM2's ↺. */
   restarts: number;
+  /** Failures inside the crash-loop window, and whether the crash-loop rule has tripped. */
+  failures: number;
+  crashLoop: boolean;
+  nextRestartAt: number | null;
   lastExit: ServiceExit | null;
+  recentExits: ServiceExit[];
   reason: string | null; // why the last transition happened, in words
   lastHeartbeatAt: number | null;
+  heartbeat: Record<string, unknown> | null; // the app payload of the last heartbeat
+  metrics: Record<string, number> | null; // the child's own metrics
+  cpuPercent: number | null; // whole process tree, % of one core
+  rssBytes: number | null; // whole process tree
   detail: unknown; // what the child reported when it became ready
+}
+
+/** One state transition, as the event stream and the event log carry it. */
+export interface ServiceTransition {
+  service: string;
+  from: ServiceState;
+  to: ServiceState;
+  health: ServiceHealth | null;
+  reason: string;
+  at: number;
+  exit: ServiceExit | null;
+  restarts: number;
+  nextRestartAt: number | null;
+}
+
+export type AlertKind =
+  'crash-loop' | 'fatal' | 'memory-soft' | 'memory-hard' | 'survivors' | 'degraded' | 'unresponsive';
+
+export interface ServiceAlert {
+  service: string;
+  kind: AlertKind;
+  severity: 'warning' | 'critical';
+  message: string;
+  at: number;
+}
+
+/** One line of a service's output (or the supervisor's note about it), as the log tail shows it. */
+export interface LogLine {
+  seq: number;
+  at: number; // epoch ms
+  stream: 'out' | 'err' | 'vigil';
+  pid: number | null;
+  text: string;
+}
+
+/** Resource usage at one instant: every service's whole process tree, and the supervisor itself. */
+export interface MetricsSample {
+  at: number;
+  supervisor: { cpuPercent: number; rssBytes: number };
+  totals: { cpuPercent: number; rssBytes: number; services: number; running: number };
+  services: {
+    name: string;
+    state: ServiceState;
+    health: ServiceHealth | null;
+    cpuPercent: number | null;
+    rssBytes: number | null;
+    heartbeatAgeMs: number | null;
+    restarts: number;
+    metrics: Record<string, number> | null;
+  }[];
 }

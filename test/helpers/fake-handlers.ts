@@ -16,6 +16,14 @@ export function fakeHandlers(overrides: Partial<Handlers> = {}): Handlers {
     'services.start': () => fakeService,
     'services.stop': () => fakeService,
     'services.restart': () => fakeService,
+    'services.pause': () => fakeService,
+    'services.resume': () => fakeService,
+    'services.reload': () => fakeService,
+    'services.acknowledge': () => fakeService,
+    'services.add': () => fakeService,
+    'services.update': () => fakeService,
+    'services.remove': ({ name }) => ({ removed: name }),
+    'services.logs': () => [],
     ...overrides,
   };
 }

@@ -19,7 +19,7 @@ let base: string;
 
 beforeAll(async () => {
   dir = tempDir();
-  core = createCore({ mode: 'headless', dataDir: dir.path, servicesDir: resolve(out, 'services') });
+  core = await createCore({ mode: 'headless', dataDir: dir.path, servicesDir: resolve(out, 'services') });
   server = await startHeadlessServer({
     host: '127.0.0.1',
     port: 0,

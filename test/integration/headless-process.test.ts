@@ -1,9 +1,12 @@
 /** `node out/main/headless.js` as a real process: arguments, port conflicts, shutdown, orphans. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { resolveDefinition } from '../../src/shared/service-definition';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServiceInfo } from '../../src/shared/services';
+import { isRunning } from '../helpers/processes';
 import { connect } from '../helpers/ws-client';
 import { tempDir } from '../helpers/temp-dir';
 
@@ -35,14 +38,7 @@ async function serving(output: () => string): Promise<string> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const alive = isRunning;
 
 async function gone(pid: number, timeoutMs = 15_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -103,7 +99,56 @@ describe('headless process', () => {
       p.child.kill(signal);
       const code = await p.exited;
       if (signal === 'SIGTERM') expect(code).toBe(0);
-      expect(await gone(info!.pid!), `selfcheck child outlived ${signal} of the server`).toBe(true);
+      // SDK children leave within 2 s of losing their supervisor; allow 3 s.
+      const limit = signal === 'SIGKILL' ? 3000 : 15_000;
+      expect(await gone(info!.pid!, limit), `selfcheck child outlived ${signal} of the server`).toBe(true);
     }
+  });
+
+  it('refuses a second server on the same data directory', async () => {
+    const dir = dataDir();
+    const first = launch(['--port', '0', '--data-dir', dir]);
+    await serving(first.output);
+    const second = launch(['--port', '0', '--data-dir', dir]);
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toMatch(/already using/);
+  });
+
+  it('kills what a SIGKILLed run left behind before it starts anything', async () => {
+    const dir = dataDir();
+    const pidsFile = join(dir, 'tree.pids');
+    const fixture = resolve(import.meta.dirname, '../fixtures/children/fixture.mjs');
+    const tree = resolveDefinition({
+      name: 'tree',
+      kind: 'custom',
+      program: { type: 'command', command: process.execPath, args: [fixture, '--tree', pidsFile] },
+    });
+    if (!tree.ok) throw tree.error;
+    writeFileSync(join(dir, 'services.json'), JSON.stringify({ version: 1, services: [tree.definition] }));
+    const token = 'leftover-test-token-1234';
+    const first = launch(['--port', '0', '--data-dir', dir, '--token', token]);
+    const url = new URL(await serving(first.output));
+    const client = await connect(`ws://${url.host}/api/ws?token=${token}`);
+    expect((await client.call('services.start', { name: 'tree' })).ok).toBe(true);
+    const deadline = Date.now() + 20_000;
+    let pids: number[] = [];
+    while (pids.length < 3 && Date.now() < deadline) {
+      pids = existsSync(pidsFile) ? readFileSync(pidsFile, 'utf8').trim().split('\n').map(Number) : [];
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(pids).toHaveLength(3);
+    await client.close();
+    first.child.kill('SIGKILL');
+    await first.exited;
+    // The root goes with its parent (parent-death signal); its descendants are leftovers for now.
+    expect(await gone(pids[0]!, 5000)).toBe(true);
+    const leftovers = pids.slice(1).filter(alive);
+    expect(leftovers.length).toBeGreaterThan(0);
+
+    const second = launch(['--port', '0', '--data-dir', dir, '--token', token]);
+    await serving(second.output);
+    for (const pid of pids) expect(await gone(pid, 5000), `pid ${pid} outlived the next start`).toBe(true);
+    const events = readFileSync(join(dir, 'logs', 'supervisor.log'), 'utf8');
+    expect(events).toContain('leftover-killed');
   });
 });

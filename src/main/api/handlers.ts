@@ -1,19 +1,27 @@
 import type { AppInfo } from '../../shared/api';
-import type { ServiceManager } from '../supervisor/service-manager';
+import type { Supervisor } from '../supervisor/supervisor';
 import type { Handlers } from './router';
 
 export interface HandlerDeps {
   appInfo: () => AppInfo;
-  services: ServiceManager;
+  supervisor: Supervisor;
 }
 
-export function createHandlers({ appInfo, services }: HandlerDeps): Handlers {
+export function createHandlers({ appInfo, supervisor: s }: HandlerDeps): Handlers {
   return {
     'app.info': () => appInfo(),
-    'services.list': () => services.list(),
-    'services.get': ({ name }) => services.get(name),
-    'services.start': ({ name }) => services.start(name),
-    'services.stop': ({ name }) => services.stop(name),
-    'services.restart': ({ name }) => services.restart(name),
+    'services.list': () => s.list(),
+    'services.get': ({ name }) => s.get(name),
+    'services.start': ({ name }) => s.start(name),
+    'services.stop': ({ name }) => s.stop(name),
+    'services.restart': ({ name }) => s.restart(name),
+    'services.pause': ({ name }) => s.pause(name),
+    'services.resume': ({ name }) => s.resume(name),
+    'services.reload': ({ name, config }) => s.reload(name, config),
+    'services.acknowledge': ({ name }) => s.acknowledge(name),
+    'services.add': ({ definition }) => s.add(definition),
+    'services.update': ({ name, definition }) => s.update(name, definition),
+    'services.remove': ({ name }) => s.remove(name),
+    'services.logs': ({ name, lines, stream, contains }) => s.logTail(name, lines, { stream, contains }),
   };
 }

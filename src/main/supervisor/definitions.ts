@@ -1,16 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ServiceKind, ServiceProgram } from '../../shared/services';
-
-export interface ServiceDefinition {
-  name: string;
-  kind: ServiceKind;
-  description: string;
-  program: ServiceProgram;
-  autostart: boolean;
-  /** How long a graceful stop may take before the process is killed. */
-  stopTimeoutMs: number;
-}
+import { resolveDefinition, type ServiceDefinition } from '../../shared/service-definition';
 
 /** The bundled path of a built-in program (electron-vite writes out/services/<name>/index.js). */
 export function builtinScript(servicesDir: string, name: string): string {
@@ -22,18 +12,21 @@ export function builtinScript(servicesDir: string, name: string): string {
  * issues land; until then the only built-in program is the self-check.
  */
 export function defaultDefinitions(servicesDir: string): ServiceDefinition[] {
-  const defs: ServiceDefinition[] = [
+  const inputs = [
     {
       name: 'selfcheck',
-      kind: 'custom',
+      kind: 'custom' as const,
       description:
         'Checks that this machine can run Vigil’s children: runtime, durable writes to the data directory, loopback network, event-loop delay',
-      program: { type: 'builtin', name: 'selfcheck' },
-      autostart: false,
-      stopTimeoutMs: 5000,
+      program: { type: 'builtin' as const, name: 'selfcheck' },
+      stop: { timeoutMs: 5000 },
     },
   ];
-  return defs.filter(
-    (d) => d.program.type !== 'builtin' || existsSync(builtinScript(servicesDir, d.program.name)),
-  );
+  return inputs
+    .filter((i) => existsSync(builtinScript(servicesDir, i.program.name)))
+    .map((i) => {
+      const r = resolveDefinition(i);
+      if (!r.ok) throw new Error(`built-in definition ${i.name} is invalid: ${r.error.message}`);
+      return r.definition;
+    });
 }

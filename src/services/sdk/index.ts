@@ -1,30 +1,48 @@
 /**
- * The child SDK: what every built-in program uses to talk to the supervisor. It announces readiness,
- * sends heartbeats, turns a stop request (or SIGTERM) into one graceful shutdown, and exits by itself
- * when the supervisor is gone, so a crashed or killed supervisor leaves no orphans.
+ * The child SDK: what every built-in program uses to talk to the supervisor (docs/child-protocol.md).
+ * It announces readiness, sends heartbeats and metrics, hands pause/resume/reload to the program,
+ * turns a stop request (or SIGTERM) into one graceful shutdown, and exits by itself when the
+ * supervisor is gone, so a crashed or killed supervisor leaves no orphans (supervision.md c8.1).
  */
 import type { ChildMessage, ParentMessage } from '../../shared/child-protocol';
 import { HEARTBEAT_INTERVAL_MS, childEnv } from '../../shared/child-protocol';
 
 export interface ChildOptions {
-  /** Metrics to attach to each heartbeat. */
+  /** Sent as a `metrics` message with every heartbeat. */
   metrics?: () => Record<string, number>;
+  /** App facts for each heartbeat, e.g. `{ lastMarketMsgAt }` so the supervisor can judge staleness. */
+  heartbeatPayload?: () => Record<string, unknown>;
   /** Called once on stop; the process exits when it settles. */
   onStop?: (reason: string) => void | Promise<void>;
+  /** Stop taking new work; heartbeats go on (paused is not hung). */
+  onPause?: () => void | Promise<void>;
+  onResume?: () => void | Promise<void>;
+  /** Apply a new configuration; `ready` is sent again when it settles. */
+  onReload?: (config: unknown) => void | Promise<void>;
 }
 
 export interface Child {
   readonly service: string;
   readonly dataDir: string | null;
   ready(detail?: unknown): void;
+  metrics(values: Record<string, number>): void;
+  /** Readiness, not liveness: degraded is shown and alerted, never restarted. */
+  status(health: 'healthy' | 'degraded', message?: string): void;
   /** Ends the process after the stop handler, with this exit code. */
   stop(reason: string, code?: number): Promise<void>;
 }
 
+/** How often to look for the supervisor's pid; with the grace below, an orphan is gone within 2 s. */
+const PARENT_POLL_MS = 500;
+/** Without a supervisor nobody will SIGKILL a stop handler that hangs: cut it short ourselves. */
+const ORPHAN_STOP_GRACE_MS = 1_400;
+
 export function startChild(options: ChildOptions = {}): Child {
   const send = (message: ChildMessage): void => {
     // No channel means the program was started by hand: it still runs, it just has no one to tell.
-    if (process.connected && process.send) process.send(message);
+    if (!process.connected || !process.send) return;
+    // The callback keeps a channel that closes mid-send from becoming an 'error' event.
+    process.send(message, undefined, undefined, () => undefined);
   };
 
   let stopping: Promise<void> | null = null;
@@ -42,31 +60,108 @@ export function startChild(options: ChildOptions = {}): Child {
     })();
     return stopping;
   };
+  let orphan = false;
+  const orphaned = (why: string): void => {
+    if (orphan) return;
+    orphan = true;
+    setTimeout(() => {
+      console.error(`${why}: stop handler took too long, exiting`);
+      process.exit(1);
+    }, ORPHAN_STOP_GRACE_MS).unref();
+    void stop(why);
+  };
 
-  const heartbeat = setInterval(() => {
-    send({ type: 'heartbeat', at: Date.now(), ...(options.metrics ? { metrics: options.metrics() } : {}) });
-  }, HEARTBEAT_INTERVAL_MS);
+  const beat = (): void => {
+    const payload = attempt('heartbeat payload', options.heartbeatPayload);
+    send({ type: 'heartbeat', at: Date.now(), ...(payload ? { payload } : {}) });
+    const values = attempt('metrics', options.metrics);
+    if (values) send({ type: 'metrics', values });
+  };
+  const heartbeat = setInterval(beat, heartbeatInterval());
 
-  // The supervisor may die without closing the channel cleanly (SIGKILL, crash): poll for it too.
+  // The supervisor may die without the channel closing cleanly (or there may be no channel): poll too.
   const parentPid = Number(process.env[childEnv.parentPid]);
+  const watchParent = Number.isInteger(parentPid) && parentPid > 0;
+  // Re-parenting (to init or a subreaper) is a sure sign, and it cannot be fooled by pid reuse.
+  const watchPpid = watchParent && process.ppid === parentPid;
   const watchdog = setInterval(() => {
-    if (Number.isInteger(parentPid) && parentPid > 0 && !isAlive(parentPid)) void stop('supervisor is gone');
-  }, 1000);
+    if (!watchParent) return;
+    if ((watchPpid && process.ppid !== parentPid) || !isAlive(parentPid)) orphaned('supervisor is gone');
+  }, PARENT_POLL_MS);
   watchdog.unref();
 
+  let lastReady: { detail?: unknown } | null = null;
+  // Control requests run one at a time, in order: a resume never overtakes the pause before it.
+  let control: Promise<void> = Promise.resolve();
+  const handle = (what: string, run: () => Promise<void>): void => {
+    control = control.then(run).catch((error: unknown) => {
+      send({ type: 'status', health: 'degraded', message: `${what} failed: ${String(error)}`.slice(0, 500) });
+    });
+  };
+
   process.on('message', (message: ParentMessage) => {
-    if (message?.type === 'stop') void stop(message.reason);
+    switch (message?.type) {
+      case 'stop':
+        void stop(message.reason);
+        break;
+      case 'pause':
+        handle('pause', async () => {
+          await options.onPause?.();
+          send({ type: 'status', health: 'healthy', message: 'paused' });
+        });
+        break;
+      case 'resume':
+        handle('resume', async () => {
+          await options.onResume?.();
+          send({ type: 'status', health: 'healthy', message: 'resumed' });
+        });
+        break;
+      case 'reload':
+        handle('reload', async () => {
+          try {
+            await options.onReload?.(message.config);
+          } finally {
+            // Ready again either way: a failed reload keeps the program on its old configuration, and
+            // the degraded status sent by handle() says why.
+            if (lastReady) send({ type: 'ready', ...lastReady });
+          }
+        });
+        break;
+    }
   });
-  process.on('disconnect', () => void stop('supervisor channel closed'));
+  process.on('disconnect', () => orphaned('supervisor channel closed'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
   return {
     service: process.env[childEnv.service] ?? 'unnamed',
     dataDir: process.env[childEnv.dataDir] ?? null,
-    ready: (detail) => send(detail === undefined ? { type: 'ready' } : { type: 'ready', detail }),
+    ready: (detail) => {
+      lastReady = detail === undefined ? {} : { detail };
+      send({ type: 'ready', ...lastReady });
+    },
+    metrics: (values) => send({ type: 'metrics', values }),
+    status: (health, message) =>
+      send(message === undefined ? { type: 'status', health } : { type: 'status', health, message }),
     stop,
   };
+}
+
+/** VIGIL_HEARTBEAT_MS from the service's definition, else the protocol default. */
+function heartbeatInterval(): number {
+  const configured = Number(process.env[childEnv.heartbeatMs]);
+  return Number.isFinite(configured) && configured >= 10 ? configured : HEARTBEAT_INTERVAL_MS;
+}
+
+/** Calls a program callback; a throwing one costs its data, never the heartbeat itself. */
+function attempt<T>(what: string, callback: (() => T) | undefined): T | undefined {
+  if (!callback) return undefined;
+  try {
+    return callback();
+  } catch (error) {
+    console.error(`${what} callback failed: ${String(error)}`);
+    return undefined;
+  }
 }
 
 function isAlive(pid: number): boolean {

@@ -1,0 +1,457 @@
+/**
+ * The supervisor: every service's runner, their dependencies, resource sampling, logs, the event log,
+ * and the data directory it owns. State is decided from the OS: at start it takes the data
+ * directory's lock and kills what a crashed previous run left behind before starting anything.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApiError } from '../../shared/errors';
+import {
+  resolveDefinition,
+  type ServiceDefinition,
+  type ServiceDefinitionInput,
+} from '../../shared/service-definition';
+import type { LogLine, MetricsSample, ServiceInfo } from '../../shared/services';
+import { zodErrorToApiError } from '../../shared/validation';
+import type { EventHub } from '../api/event-hub';
+import { acquireDataDirLock } from './data-dir-lock';
+import { DefinitionsFile } from './definitions-file';
+import { defaultDefinitions } from './definitions';
+import { SupervisorEventLog } from './event-log';
+import { httpProber } from './http-prober';
+import { ProcessLauncher } from './process-launcher';
+import { reconcileLeftovers, RunStateFile } from './run-state-file';
+import { ServiceLog } from './service-log';
+import { ServiceRunner, type Launcher } from './service-runner';
+import { TreeSampler } from './tree-sampler';
+
+export interface SupervisorOptions {
+  dataDir: string;
+  servicesDir: string;
+  events: EventHub;
+  /** The initial set; otherwise the saved definitions, else the built-in defaults. */
+  definitions?: ServiceDefinition[];
+  /** Start the services marked autostart (default true). */
+  autostart?: boolean;
+  sampleIntervalMs?: number;
+  metricsIntervalMs?: number;
+  /** Tests substitute the process layer. */
+  launcher?: Launcher;
+}
+
+const LOG_BATCH_MS = 250;
+
+export class Supervisor {
+  private readonly runners = new Map<string, ServiceRunner>();
+  private readonly logs = new Map<string, ServiceLog>();
+  private readonly pendingLines = new Map<string, LogLine[]>();
+  private readonly sampler = new TreeSampler();
+  private readonly timers: ReturnType<typeof setInterval>[] = [];
+  private lastCpu = process.cpuUsage();
+  private lastCpuAt = Date.now();
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    private readonly opts: SupervisorOptions,
+    private readonly launcher: Launcher,
+    private readonly processLauncher: ProcessLauncher | null,
+    private readonly eventLog: SupervisorEventLog,
+    private readonly definitionsFile: DefinitionsFile,
+    private readonly releaseLock: () => void,
+  ) {}
+
+  static async open(opts: SupervisorOptions): Promise<Supervisor> {
+    const logDir = join(opts.dataDir, 'logs');
+    mkdirSync(logDir, { recursive: true });
+    const lock = acquireDataDirLock(opts.dataDir);
+    const eventLog = new SupervisorEventLog(join(logDir, 'supervisor.log'));
+    try {
+      const runState = new RunStateFile(join(opts.dataDir, 'run-state.json'));
+      const leftovers = runState.load();
+      if (leftovers.length > 0) {
+        // Processes from a run that ended without stopping them: they go before anything starts.
+        const result = await reconcileLeftovers(leftovers);
+        for (const r of result.killed) eventLog.append({ type: 'leftover-killed', ...r });
+        for (const s of result.survivors) eventLog.append({ type: 'leftover-survived', ...s });
+        for (const r of [...result.killed, ...result.gone]) runState.remove(r.service);
+      }
+      const definitionsFile = new DefinitionsFile(join(opts.dataDir, 'services.json'));
+      // The launcher asks for a log only when it launches, by which time `sup` exists.
+      // eslint-disable-next-line prefer-const
+      let sup: Supervisor;
+      const processLauncher = opts.launcher
+        ? null
+        : new ProcessLauncher({
+            dataDir: opts.dataDir,
+            servicesDir: opts.servicesDir,
+            log: (name) => sup.serviceLog(name),
+            runState,
+          });
+      sup = new Supervisor(
+        opts,
+        opts.launcher ?? processLauncher!,
+        processLauncher,
+        eventLog,
+        definitionsFile,
+        () => lock.release(),
+      );
+      const definitions = opts.definitions ?? definitionsFile.load() ?? defaultDefinitions(opts.servicesDir);
+      for (const def of definitions) sup.addRunner(def);
+      sup.timers.push(setInterval(() => void sup.sample(), opts.sampleIntervalMs ?? 2000));
+      sup.timers.push(setInterval(() => sup.emitMetrics(), opts.metricsIntervalMs ?? 1000));
+      sup.timers.push(setInterval(() => sup.flushLogLines(), LOG_BATCH_MS));
+      for (const t of sup.timers) t.unref();
+      eventLog.append({ type: 'supervisor-started', pid: process.pid, services: definitions.length });
+      if (opts.autostart ?? true) void sup.autostart();
+      return sup;
+    } catch (error) {
+      await eventLog.close();
+      lock.release();
+      throw error;
+    }
+  }
+
+  // ---- queries ----
+
+  list(): ServiceInfo[] {
+    return [...this.runners.values()].map((r) => r.info());
+  }
+
+  get(name: string): ServiceInfo {
+    return this.find(name).info();
+  }
+
+  logTail(
+    name: string,
+    lines: number,
+    filter: { stream?: LogLine['stream']; contains?: string } = {},
+  ): LogLine[] {
+    this.find(name);
+    return this.serviceLog(name).tail(lines, filter);
+  }
+
+  // ---- control ----
+
+  /** Starts a service after the services it depends on are running. */
+  async start(name: string): Promise<ServiceInfo> {
+    const runner = this.find(name);
+    for (const dep of this.dependencyOrder(name).slice(0, -1)) {
+      const d = this.find(dep);
+      if (d.current === 'running') continue;
+      if (d.current === 'fatal') {
+        throw new ApiError('conflict', `${name} needs ${dep}, which is fatal: acknowledge it first`);
+      }
+      await d.start(`started because ${name} depends on it`);
+      try {
+        await d.waitUntilRunning(readinessBudget(d.definition));
+      } catch (error) {
+        throw new ApiError(
+          'conflict',
+          `${name} needs ${dep}, which did not become ready: ${(error as Error).message}`,
+        );
+      }
+    }
+    return runner.start();
+  }
+
+  stop(name: string): Promise<ServiceInfo> {
+    return this.find(name).stop();
+  }
+
+  restart(name: string): Promise<ServiceInfo> {
+    return this.find(name).restart();
+  }
+
+  pause(name: string): Promise<ServiceInfo> {
+    return this.find(name).pause();
+  }
+
+  resume(name: string): Promise<ServiceInfo> {
+    return this.find(name).resume();
+  }
+
+  reload(name: string, config: unknown): Promise<ServiceInfo> {
+    return this.find(name).reload(config);
+  }
+
+  acknowledge(name: string): Promise<ServiceInfo> {
+    return this.find(name).acknowledge();
+  }
+
+  add(input: ServiceDefinitionInput): ServiceInfo {
+    const def = this.validate(input);
+    if (this.runners.has(def.name)) {
+      throw new ApiError('conflict', `a service named "${def.name}" already exists`, 'definition.name');
+    }
+    const runner = this.addRunner(def);
+    this.save();
+    this.eventLog.append({ type: 'service-added', service: def.name });
+    return runner.info();
+  }
+
+  update(name: string, input: ServiceDefinitionInput): ServiceInfo {
+    const runner = this.find(name);
+    if (input.name !== name) {
+      throw new ApiError(
+        'invalid_input',
+        'definition.name: renaming is not supported; add a new service',
+        'definition.name',
+      );
+    }
+    const info = runner.update(this.validate(input));
+    this.save();
+    this.eventLog.append({ type: 'service-updated', service: name, pendingChanges: info.pendingChanges });
+    return info;
+  }
+
+  async remove(name: string): Promise<{ removed: string }> {
+    const runner = this.find(name);
+    if (runner.current !== 'stopped' && runner.current !== 'fatal') {
+      throw new ApiError('conflict', `${name} is ${runner.current}: stop it before removing it`);
+    }
+    const dependents = this.dependentsOf(name);
+    if (dependents.length > 0) {
+      throw new ApiError(
+        'conflict',
+        `${dependents.join(', ')} depend${dependents.length === 1 ? 's' : ''} on ${name}`,
+      );
+    }
+    runner.dispose();
+    this.runners.delete(name);
+    await this.logs.get(name)?.close();
+    this.logs.delete(name);
+    this.save();
+    this.eventLog.append({ type: 'service-removed', service: name });
+    this.opts.events.emit('service.removed', { name });
+    return { removed: name };
+  }
+
+  /** Stops everything: traders first, then dependents before what they depend on. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const t of this.timers) clearInterval(t);
+      const all = [...this.runners.values()];
+      await Promise.all(
+        all.filter((r) => r.definition.kind === 'trader').map((r) => r.stop('Vigil is shutting down')),
+      );
+      const depth = new Map(all.map((r) => [r.name, this.depth(r.name)]));
+      const levels = [...new Set(depth.values())].sort((a, b) => b - a);
+      for (const level of levels) {
+        await Promise.all(
+          all.filter((r) => depth.get(r.name) === level).map((r) => r.stop('Vigil is shutting down')),
+        );
+      }
+      for (const r of all) r.dispose();
+      this.flushLogLines();
+      await Promise.all([...this.logs.values()].map((l) => l.close()));
+      this.eventLog.append({ type: 'supervisor-stopped', pid: process.pid });
+      await this.eventLog.close();
+      this.releaseLock();
+    })();
+    return this.closing;
+  }
+
+  // ---- internals ----
+
+  private find(name: string): ServiceRunner {
+    const runner = this.runners.get(name);
+    if (!runner) throw new ApiError('not_found', `no service named "${name}"`, 'name');
+    return runner;
+  }
+
+  private validate(input: ServiceDefinitionInput): ServiceDefinition {
+    const r = resolveDefinition(input);
+    if (!r.ok) {
+      const e = zodErrorToApiError(r.error, 'definition');
+      throw new ApiError(
+        'invalid_input',
+        e.field ? `definition.${e.message}` : e.message,
+        e.field ? `definition.${e.field}` : 'definition',
+      );
+    }
+    const def = r.definition;
+    def.dependsOn.forEach((dep, i) => {
+      if (!this.runners.has(dep)) {
+        throw new ApiError(
+          'invalid_input',
+          `definition.dependsOn.${i}: no service named "${dep}"`,
+          `definition.dependsOn.${i}`,
+        );
+      }
+    });
+    const cycle = this.findCycle(def);
+    if (cycle) {
+      throw new ApiError(
+        'invalid_input',
+        `definition.dependsOn: a dependency cycle: ${cycle.join(' → ')}`,
+        'definition.dependsOn',
+      );
+    }
+    return def;
+  }
+
+  private addRunner(def: ServiceDefinition): ServiceRunner {
+    const runner = new ServiceRunner(def, {
+      launcher: this.launcher,
+      prober: httpProber,
+      hooks: {
+        transition: (t, info) => {
+          this.opts.events.emit('service.transition', t);
+          this.opts.events.emit('service.state', info);
+          this.eventLog.append({ type: 'transition', ...t });
+          this.serviceLog(t.service).note(
+            `${t.from} → ${t.to}${t.health ? ` (${t.health})` : ''}: ${t.reason}`,
+          );
+          this.updateDependents(t.service);
+        },
+        alert: (a) => {
+          this.opts.events.emit('service.alert', a);
+          this.eventLog.append({ type: 'alert', ...a });
+          this.serviceLog(a.service).note(`${a.severity}: ${a.message}`);
+        },
+      },
+    });
+    this.runners.set(def.name, runner);
+    return runner;
+  }
+
+  /** Each service's log, created on first use and kept across its runs. */
+  serviceLog(name: string): ServiceLog {
+    let log = this.logs.get(name);
+    if (log) return log;
+    log = new ServiceLog({ dir: join(this.opts.dataDir, 'logs'), name });
+    this.logs.set(name, log);
+    log.onLine((line) => {
+      const pending = this.pendingLines.get(name);
+      if (pending) pending.push(line);
+      else this.pendingLines.set(name, [line]);
+    });
+    return log;
+  }
+
+  private flushLogLines(): void {
+    for (const [service, lines] of this.pendingLines)
+      this.opts.events.emit('service.log', { service, lines });
+    this.pendingLines.clear();
+  }
+
+  private async autostart(): Promise<void> {
+    for (const name of this.topologicalOrder()) {
+      const runner = this.runners.get(name);
+      if (!runner?.definition.autostart || runner.definition.kind === 'trader') continue;
+      try {
+        await this.start(name);
+      } catch (error) {
+        this.eventLog.append({ type: 'autostart-failed', service: name, reason: (error as Error).message });
+      }
+    }
+  }
+
+  private async sample(): Promise<void> {
+    const roots = [...this.runners.values()]
+      .filter((r) => r.pid !== null)
+      .map((r) => ({ key: r.name, pid: r.pid!, pgid: r.pid! }));
+    if (roots.length === 0) return;
+    try {
+      const usage = await this.sampler.sample(roots);
+      for (const [name, u] of usage) {
+        this.processLauncher?.track(name, u.pids);
+        this.runners.get(name)?.onUsage({ cpuPercent: u.cpuPercent, rssBytes: u.rssBytes });
+      }
+    } catch (error) {
+      this.eventLog.append({ type: 'sample-failed', reason: (error as Error).message });
+    }
+  }
+
+  private emitMetrics(): void {
+    const now = Date.now();
+    const cpu = process.cpuUsage(this.lastCpu);
+    const elapsedUs = Math.max(1, (now - this.lastCpuAt) * 1000);
+    this.lastCpu = process.cpuUsage();
+    this.lastCpuAt = now;
+    const services = [...this.runners.values()].map((r) => {
+      const i = r.info();
+      return {
+        name: i.name,
+        state: i.state,
+        health: i.health,
+        cpuPercent: i.cpuPercent,
+        rssBytes: i.rssBytes,
+        heartbeatAgeMs: i.lastHeartbeatAt === null ? null : now - i.lastHeartbeatAt,
+        restarts: i.restarts,
+        metrics: i.metrics,
+      };
+    });
+    const sample: MetricsSample = {
+      at: now,
+      supervisor: {
+        cpuPercent: ((cpu.user + cpu.system) / elapsedUs) * 100,
+        rssBytes: process.memoryUsage().rss,
+      },
+      totals: {
+        cpuPercent: services.reduce((n, s) => n + (s.cpuPercent ?? 0), 0),
+        rssBytes: services.reduce((n, s) => n + (s.rssBytes ?? 0), 0),
+        services: services.length,
+        running: services.filter((s) => s.state === 'running').length,
+      },
+      services,
+    };
+    this.opts.events.emit('metrics', sample);
+  }
+
+  private save(): void {
+    this.definitionsFile.save([...this.runners.values()].map((r) => r.definition));
+  }
+
+  private dependentsOf(name: string): string[] {
+    return [...this.runners.values()].filter((r) => r.definition.dependsOn.includes(name)).map((r) => r.name);
+  }
+
+  private updateDependents(name: string): void {
+    const state = this.runners.get(name)?.current;
+    for (const dependent of this.dependentsOf(name)) {
+      this.runners
+        .get(dependent)
+        ?.setDependencyProblem(state === 'running' ? null : `dependency ${name} is ${state ?? 'gone'}`);
+    }
+  }
+
+  /** The services `name` needs, deepest first, then `name` itself. */
+  private dependencyOrder(name: string, seen = new Set<string>()): string[] {
+    if (seen.has(name)) return [];
+    seen.add(name);
+    const deps = this.runners.get(name)?.definition.dependsOn ?? [];
+    return [...deps.flatMap((d) => this.dependencyOrder(d, seen)), name];
+  }
+
+  private topologicalOrder(): string[] {
+    const seen = new Set<string>();
+    return [...this.runners.keys()].flatMap((n) => this.dependencyOrder(n, seen));
+  }
+
+  private depth(name: string, stack: string[] = []): number {
+    if (stack.includes(name)) return 0;
+    const deps = this.runners.get(name)?.definition.dependsOn ?? [];
+    return deps.length === 0 ? 0 : 1 + Math.max(...deps.map((d) => this.depth(d, [...stack, name])));
+  }
+
+  private findCycle(def: ServiceDefinition): string[] | null {
+    const depsOf = (n: string): string[] =>
+      n === def.name ? def.dependsOn : (this.runners.get(n)?.definition.dependsOn ?? []);
+    const walk = (n: string, path: string[]): string[] | null => {
+      if (path.includes(n)) return [...path.slice(path.indexOf(n)), n];
+      for (const d of depsOf(n)) {
+        const c = walk(d, [...path, n]);
+        if (c) return c;
+      }
+      return null;
+    };
+    return walk(def.name, []);
+  }
+}
+
+/** How long a dependency may take to become ready before its dependent's start fails. */
+function readinessBudget(def: ServiceDefinition): number {
+  const r = def.readiness;
+  return (r.type === 'uptime' ? r.uptimeMs : r.timeoutMs) + 5000;
+}

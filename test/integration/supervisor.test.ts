@@ -1,0 +1,315 @@
+/** The supervisor against real child processes that misbehave on purpose (test/fixtures/children). */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EventHub } from '../../src/main/api/event-hub';
+import { Supervisor } from '../../src/main/supervisor/supervisor';
+import { resolveDefinition, type ServiceDefinitionInput } from '../../src/shared/service-definition';
+import type { ServiceAlert, ServiceInfo, ServiceTransition } from '../../src/shared/services';
+import { isRunning } from '../helpers/processes';
+import { tempDir } from '../helpers/temp-dir';
+
+const fixture = resolve(import.meta.dirname, '../fixtures/children/fixture.mjs');
+const pythonChild = resolve(import.meta.dirname, '../fixtures/children/protocol_child.py');
+const servicesDir = resolve(import.meta.dirname, '../../out/services');
+
+let dir: ReturnType<typeof tempDir>;
+let events: EventHub;
+let transitions: ServiceTransition[];
+let alerts: ServiceAlert[];
+let sup: Supervisor | null;
+
+function fixtureService(
+  name: string,
+  args: string[],
+  extra: Partial<ServiceDefinitionInput> = {},
+): ServiceDefinitionInput {
+  return {
+    name,
+    kind: 'custom',
+    program: { type: 'command', command: process.execPath, args: [fixture, ...args] },
+    protocol: 'vigil',
+    heartbeat: { intervalMs: 200, timeoutMs: 1500 },
+    readiness: { type: 'message', timeoutMs: 10_000 },
+    restart: { backoff: { type: 'steps', stepsMs: [100, 200, 400] }, minUptimeMs: 500 },
+    stop: { timeoutMs: 3000 },
+    ...extra,
+  };
+}
+
+async function open(inputs: ServiceDefinitionInput[]): Promise<Supervisor> {
+  const definitions = inputs.map((i) => {
+    const r = resolveDefinition(i);
+    if (!r.ok)
+      throw new Error(`${i.name}: ${r.error.issues[0]?.path.join('.')} ${r.error.issues[0]?.message}`);
+    return r.definition;
+  });
+  sup = await Supervisor.open({
+    dataDir: dir.path,
+    servicesDir,
+    events,
+    definitions,
+    autostart: false,
+    sampleIntervalMs: 200,
+  });
+  return sup;
+}
+
+async function until<T>(
+  what: string,
+  probe: () => T | undefined | null | false,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const alive = isRunning;
+
+const statesOf = (name: string) => transitions.filter((t) => t.service === name).map((t) => t.to);
+
+beforeEach(() => {
+  dir = tempDir();
+  events = new EventHub();
+  transitions = [];
+  alerts = [];
+  events.listen((event, payload) => {
+    if (event === 'service.transition') transitions.push(payload as ServiceTransition);
+    if (event === 'service.alert') alerts.push(payload as ServiceAlert);
+  });
+  sup = null;
+});
+
+afterEach(async () => {
+  await sup?.close();
+  dir.remove();
+});
+
+describe('supervisor with real processes', () => {
+  it('restarts a child that crashes at once with backoff, and raises a crash-loop alert', async () => {
+    const s = await open([
+      fixtureService('crasher', ['--exit-after', '0', '--code', '1'], {
+        restart: {
+          backoff: { type: 'steps', stepsMs: [0, 100, 200] },
+          crashLoop: { maxFailures: 4, windowMs: 60_000, action: 'alert' },
+        },
+      }),
+    ]);
+    await s.start('crasher');
+    await until('a crash-loop alert', () => alerts.find((a) => a.kind === 'crash-loop'));
+    const info = s.get('crasher');
+    expect(info.crashLoop).toBe(true);
+    expect(info.restarts).toBeGreaterThanOrEqual(3);
+    const backoffs = transitions.filter((t) => t.service === 'crasher' && t.to === 'backoff');
+    const delays = backoffs.slice(0, 3).map((t) => t.nextRestartAt! - t.at);
+    [0, 100, 200].forEach((d, i) => expect(Math.abs(delays[i]! - d)).toBeLessThanOrEqual(5));
+    expect(backoffs[0]!.exit).toMatchObject({ code: 1 });
+  });
+
+  it('runs a child that crashes twice and then stays up', async () => {
+    const counter = join(dir.path, 'count');
+    const s = await open([fixtureService('flaky', ['--crash-times', '2', '--counter', counter])]);
+    await s.start('flaky');
+    await until('running', () => s.get('flaky').state === 'running');
+    expect(s.get('flaky').restarts).toBe(2);
+    expect(statesOf('flaky')).toEqual(['starting', 'backoff', 'starting', 'backoff', 'starting', 'running']);
+  });
+
+  it('treats exit 0, a no-restart code and exit 78 as their definitions say', async () => {
+    const s = await open([
+      fixtureService('clean', ['--exit-after', '800', '--code', '0']),
+      fixtureService('answer', ['--exit-after', '100', '--code', '42'], {
+        restart: { noRestartExitCodes: [42] },
+      }),
+      fixtureService('misconfigured', ['--exit-after', '100', '--code', '78']),
+    ]);
+    await Promise.all([s.start('clean'), s.start('answer'), s.start('misconfigured')]);
+    await until('all settled', () =>
+      ['clean', 'answer', 'misconfigured'].every((n) => s.get(n).lastExit !== null) ? true : null,
+    );
+    expect(s.get('clean')).toMatchObject({ state: 'stopped', lastExit: { code: 0 } });
+    expect(s.get('answer')).toMatchObject({ state: 'stopped', reason: expect.stringMatching(/no-restart/) });
+    expect(s.get('misconfigured')).toMatchObject({
+      state: 'fatal',
+      reason: expect.stringMatching(/configuration error/),
+    });
+  });
+
+  it('kills a child that ignores SIGTERM after its stop timeout, and its 3-level tree with an escapee', async () => {
+    const pids = join(dir.path, 'tree.pids');
+    const s = await open([
+      fixtureService('stubborn', ['--ignore-sigterm', '--tree', pids, '--escape'], {
+        stop: { timeoutMs: 1000 },
+      }),
+    ]);
+    await s.start('stubborn');
+    await until('running', () => s.get('stubborn').state === 'running');
+    const tree = await until('three levels', () => {
+      const list = existsSync(pids) ? readFileSync(pids, 'utf8').trim().split('\n').map(Number) : [];
+      return list.length === 3 ? list : null;
+    });
+    expect(tree.every(alive)).toBe(true);
+    const t0 = Date.now();
+    const stopped = await s.stop('stubborn');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect(stopped).toMatchObject({ state: 'stopped', pid: null, lastExit: { signal: 'SIGKILL' } });
+    expect(tree.filter(alive)).toEqual([]);
+    expect(alerts.filter((a) => a.kind === 'survivors')).toEqual([]);
+  });
+
+  it('restarts a child that leaks past its hard memory limit', async () => {
+    const MB = 1024 * 1024;
+    const s = await open([
+      fixtureService('leaky', ['--leak-mb', '10'], {
+        memory: { softBytes: 100 * MB, hardBytes: 200 * MB, hardSamples: 2 },
+      }),
+    ]);
+    await s.start('leaky');
+    await until(
+      'a memory restart',
+      () => transitions.find((t) => t.service === 'leaky' && /memory/.test(t.reason)),
+      30_000,
+    );
+    expect(alerts.some((a) => a.kind === 'memory-soft')).toBe(true);
+    expect(alerts.some((a) => a.kind === 'memory-hard')).toBe(true);
+  });
+
+  it('restarts a child that stops heartbeating, within the timeout plus a second', async () => {
+    const s = await open([fixtureService('hung', ['--hang-after', '500'])]);
+    await s.start('hung');
+    await until('running', () => s.get('hung').state === 'running');
+    const lastBeat = await until('the last heartbeat', () => {
+      const i = s.get('hung');
+      return i.lastHeartbeatAt !== null && Date.now() - i.lastHeartbeatAt > 400 ? i.lastHeartbeatAt : null;
+    });
+    const t = await until('unresponsive', () =>
+      transitions.find((x) => x.service === 'hung' && x.health === 'unresponsive'),
+    );
+    expect(t.at - lastBeat).toBeLessThanOrEqual(1500 + 1000);
+    await until('restarted', () => s.get('hung').restarts >= 1);
+  });
+
+  it('counts a child that never says ready as a failed start', async () => {
+    const s = await open([
+      fixtureService('mute', ['--ready-after=-1'], { readiness: { type: 'message', timeoutMs: 800 } }),
+    ]);
+    await s.start('mute');
+    const t = await until('the start timeout', () =>
+      transitions.find((x) => x.service === 'mute' && x.to === 'backoff'),
+    );
+    expect(t.reason).toMatch(/start timeout/);
+    expect(s.get('mute').failures).toBeGreaterThanOrEqual(1);
+  });
+
+  it('keeps a flooding child unblocked and its log tail current; joins partial lines', async () => {
+    const s = await open([
+      fixtureService('flood', ['--flood', '100000']),
+      fixtureService('halves', ['--partial']),
+    ]);
+    await s.start('flood');
+    await s.start('halves');
+    await until('flood ready', () => s.get('flood').state === 'running', 30_000);
+    await until('the last flood line', () =>
+      s.logTail('flood', 5, { stream: 'out' }).some((l) => l.text.startsWith('flood line 99999')),
+    );
+    const joined = await until('the joined line', () =>
+      s.logTail('halves', 50, { contains: 'half' }).find((l) => l.stream === 'out'),
+    );
+    expect(joined.text).toBe('first half, second half');
+    const file = readFileSync(join(dir.path, 'logs', 'flood.log'), 'utf8');
+    expect(file).toContain('flood line 99999');
+  });
+
+  it('supervises a Python child that speaks the protocol', async () => {
+    const s = await open([
+      {
+        name: 'py',
+        kind: 'custom',
+        program: { type: 'command', command: 'python3', args: [pythonChild] },
+        protocol: 'vigil',
+        heartbeat: { intervalMs: 200, timeoutMs: 2000 },
+      },
+    ]);
+    await s.start('py');
+    const ready = await until('ready', () => (s.get('py').state === 'running' ? s.get('py') : null));
+    expect(ready.detail).toBeTruthy();
+    await until('a heartbeat', () => s.get('py').lastHeartbeatAt);
+    await s.pause('py');
+    await s.resume('py');
+    await s.reload('py', { threshold: 3 });
+    await until('ready after reload', () => s.get('py').state === 'running');
+    const stopped = await s.stop('py');
+    expect(stopped.lastExit).toMatchObject({ code: 0 });
+  });
+
+  it('starts what a service depends on first, and marks dependents degraded when it goes', async () => {
+    const s = await open([
+      fixtureService('feed', []),
+      fixtureService('strategy', [], { dependsOn: ['feed'] }),
+    ]);
+    await s.start('strategy');
+    expect(s.get('feed').state).toBe('running');
+    await until('strategy running', () => s.get('strategy').state === 'running');
+    await s.stop('feed');
+    expect(s.get('strategy')).toMatchObject({ state: 'running', health: 'degraded' });
+    expect(s.get('strategy').healthReason).toMatch(/dependency feed is stopped/);
+  });
+
+  it('adds, updates and removes services with clear validation errors', async () => {
+    const s = await open([]);
+    const added = s.add(fixtureService('extra', []));
+    expect(added).toMatchObject({ name: 'extra', state: 'stopped' });
+    expect(() => s.add(fixtureService('extra', []))).toThrow(/already exists/);
+    expect(() => s.add({ ...fixtureService('t', []), kind: 'trader', autostart: true })).toThrow(
+      expect.objectContaining({ code: 'invalid_input', field: 'definition.autostart' }),
+    );
+    expect(() => s.add({ ...fixtureService('d', []), dependsOn: ['ghost'] })).toThrow(
+      expect.objectContaining({ field: 'definition.dependsOn.0' }),
+    );
+    const updated = s.update('extra', { ...fixtureService('extra', []), description: 'now described' });
+    expect(updated.description).toBe('now described');
+    const saved = JSON.parse(readFileSync(join(dir.path, 'services.json'), 'utf8'));
+    expect(saved.services[0].description).toBe('now described');
+    await s.start('extra');
+    await expect(s.remove('extra')).rejects.toMatchObject({ code: 'conflict' });
+    await s.stop('extra');
+    expect(await s.remove('extra')).toEqual({ removed: 'extra' });
+    expect(s.list()).toEqual([]);
+  });
+
+  it('leaves zero processes behind on close, traders first', async () => {
+    const pids = join(dir.path, 'tree.pids');
+    const s = await open([
+      fixtureService('collector', ['--tree', pids], { kind: 'collector' }),
+      fixtureService('trader', [], { kind: 'trader', dependsOn: ['collector'] }),
+    ]);
+    await s.start('trader');
+    await until('trader running', () => s.get('trader').state === 'running');
+    const tree = await until('tree', () => {
+      const l = existsSync(pids) ? readFileSync(pids, 'utf8').trim().split('\n').map(Number) : [];
+      return l.length === 3 ? l : null;
+    });
+    const traderPid = s.get('trader').pid!;
+    await s.close();
+    sup = null;
+    expect([...tree, traderPid].filter(alive)).toEqual([]);
+    const stops = transitions.filter((t) => t.to === 'stopped').map((t) => t.service);
+    expect(stops).toEqual(['trader', 'collector']);
+  });
+});
+
+describe('one supervisor per data directory', () => {
+  it('refuses a second supervisor on the same directory, with a clear message', async () => {
+    await open([]);
+    await expect(
+      Supervisor.open({ dataDir: dir.path, servicesDir, events: new EventHub(), definitions: [] }),
+    ).rejects.toThrow(/already using/);
+  });
+});
+
+export type { ServiceInfo };
