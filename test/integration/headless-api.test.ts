@@ -186,4 +186,68 @@ describe('headless server', () => {
     expect(states).toEqual(['starting', 'running', 'stopping', 'stopped']);
     await client.close();
   });
+
+  it('adds, controls and removes a service over the API, with typed errors for bad definitions', async () => {
+    const client = await connect(wsUrl);
+    const definition = {
+      name: 'sleeper',
+      kind: 'custom',
+      program: { type: 'command', command: 'sleep', args: ['300'] },
+      readiness: { type: 'uptime', uptimeMs: 200 },
+    };
+    const bad = await client.call('services.add', {
+      definition: { ...definition, kind: 'trader', autostart: true },
+    });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_input', field: 'definition.autostart' } });
+    const typo = await client.call('services.add', {
+      definition: { ...definition, restart: { policy: 'sometimes' } },
+    });
+    expect(typo).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input', field: 'definition.restart.policy' },
+    });
+    expect(await client.call('services.add', { definition })).toMatchObject({
+      ok: true,
+      result: { state: 'stopped' },
+    });
+    expect(await client.call('services.start', { name: 'sleeper' })).toMatchObject({ ok: true });
+    let info: ServiceInfo | null = null;
+    for (let i = 0; i < 100 && info?.state !== 'running'; i++) {
+      const r = await client.call('services.get', { name: 'sleeper' });
+      if (r.ok) info = r.result as ServiceInfo;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(info?.state).toBe('running');
+    expect(await client.call('services.pause', { name: 'sleeper' })).toMatchObject({
+      ok: true,
+      result: { state: 'paused' },
+    });
+    expect(await client.call('services.acknowledge', { name: 'sleeper' })).toMatchObject({
+      ok: false,
+      error: { code: 'conflict' },
+    });
+    expect(await client.call('services.resume', { name: 'sleeper' })).toMatchObject({
+      ok: true,
+      result: { state: 'running' },
+    });
+    expect(await client.call('services.remove', { name: 'sleeper' })).toMatchObject({
+      ok: false,
+      error: { code: 'conflict' },
+    });
+    expect(await client.call('services.stop', { name: 'sleeper' })).toMatchObject({
+      ok: true,
+      result: { state: 'stopped' },
+    });
+    const logs = await client.call('services.logs', { name: 'sleeper', lines: 20, stream: 'vigil' });
+    expect(logs.ok && (logs.result as { text: string }[]).some((l) => /running → paused/.test(l.text))).toBe(
+      true,
+    );
+    expect(await client.call('services.remove', { name: 'sleeper' })).toEqual({
+      type: 'reply',
+      id: expect.anything(),
+      ok: true,
+      result: { removed: 'sleeper' },
+    });
+    await client.close();
+  });
 });

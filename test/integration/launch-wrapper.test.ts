@@ -1,5 +1,5 @@
 /** The kernel's parent-death signal through setpriv: a child must not outlive a SIGKILLed supervisor. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -82,6 +82,18 @@ describe('withParentDeathSignal', () => {
     const record = (await snapshotProcesses()).get(child.pid)!;
     expect(record.ppid).toBe(supervisor.pid);
     expect(record.command).toBe('node');
+  });
+
+  it.skipIf(!setprivUsable)('keeps the IPC channel that built-in children talk over', async () => {
+    const wrapped = withParentDeathSignal(process.execPath, [fixturePath]);
+    const child = spawn(wrapped.file, wrapped.args, {
+      detached: true,
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    });
+    fixtures.remember(child.pid!);
+    const message = await new Promise((resolve) => child.once('message', resolve));
+    expect(message).toMatchObject({ type: 'ready' });
+    child.kill('SIGKILL');
   });
 
   it.skipIf(!setprivUsable)('the child gets SIGTERM and exits when its supervisor is SIGKILLed', async () => {

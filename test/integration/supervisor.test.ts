@@ -5,7 +5,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventHub } from '../../src/main/api/event-hub';
 import { Supervisor } from '../../src/main/supervisor/supervisor';
 import { resolveDefinition, type ServiceDefinitionInput } from '../../src/shared/service-definition';
-import type { ServiceAlert, ServiceInfo, ServiceTransition } from '../../src/shared/services';
+import type {
+  LogLine,
+  MetricsSample,
+  ServiceAlert,
+  ServiceInfo,
+  ServiceTransition,
+} from '../../src/shared/services';
 import { isRunning } from '../helpers/processes';
 import { tempDir } from '../helpers/temp-dir';
 
@@ -300,6 +306,31 @@ describe('supervisor with real processes', () => {
     expect([...tree, traderPid].filter(alive)).toEqual([]);
     const stops = transitions.filter((t) => t.to === 'stopped').map((t) => t.service);
     expect(stops).toEqual(['trader', 'collector']);
+  });
+  it('reports whole-tree CPU and memory, the heartbeat age, and output, as events', async () => {
+    const samples: MetricsSample[] = [];
+    const logEvents: { service: string; lines: LogLine[] }[] = [];
+    events.listen((event, payload) => {
+      if (event === 'metrics') samples.push(payload as MetricsSample);
+      if (event === 'service.log') logEvents.push(payload as { service: string; lines: LogLine[] });
+    });
+    const s = await open([fixtureService('worker', ['--partial'])]);
+    await s.start('worker');
+    const sample = await until('a metrics sample with usage', () =>
+      samples.find((m) => m.services.some((x) => x.name === 'worker' && x.rssBytes !== null)),
+    );
+    const worker = sample.services.find((x) => x.name === 'worker')!;
+    expect(worker).toMatchObject({ state: 'running', health: 'healthy' });
+    expect(worker.rssBytes).toBeGreaterThan(10 * 1024 * 1024);
+    expect(worker.cpuPercent).toBeGreaterThanOrEqual(0);
+    expect(worker.heartbeatAgeMs).toBeLessThan(1500);
+    expect(sample.totals).toMatchObject({ services: 1, running: 1 });
+    expect(sample.supervisor.rssBytes).toBeGreaterThan(0);
+    await until('output as an event', () =>
+      logEvents.some(
+        (e) => e.service === 'worker' && e.lines.some((l) => l.text === 'first half, second half'),
+      ),
+    );
   });
 });
 

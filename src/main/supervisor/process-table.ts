@@ -270,6 +270,16 @@ export function processIdentitySync(pid: number): ProcessIdentity | null {
 }
 
 /**
+ * The start time of whatever holds a pid, a zombie included (Linux; elsewhere the live identity):
+ * tells whether a pid number is still taken, and by whom.
+ */
+export function startTimeEvenIfZombie(pid: number): string | null {
+  if (!validPid(pid)) return null;
+  if (isLinux) return readLinuxStat(pid)?.startTime ?? null;
+  return processIdentitySync(pid)?.startTime ?? null;
+}
+
+/**
  * Orders two start times of this platform: negative if a started before b. Null when they cannot be
  * compared (unknown or unparseable).
  */

@@ -12,6 +12,7 @@ import {
   groupMembers,
   indexProcessTable,
   snapshotProcesses,
+  startTimeEvenIfZombie,
   UNKNOWN_START_TIME,
   type ProcessRecord,
 } from './process-table';
@@ -160,6 +161,9 @@ function leftoverTree(record: RunRecord, table: Map<number, ProcessRecord>): Kil
     return { pgid: record.pid, known: [...tree.values()].map(({ pid, startTime }) => ({ pid, startTime })) };
   }
   if (record.pgid !== record.pid) return null;
+  // A zombie holding the pid is the dead leader itself (same start time) or a stranger's.
+  const holder = startTimeEvenIfZombie(record.pid);
+  if (holder !== null && holder !== record.startTime) return null;
   const orphans = groupMembers(table, record.pgid, index).filter(
     (p) => (compareStartTimes(p.startTime, record.startTime) ?? -1) >= 0,
   );

@@ -412,6 +412,8 @@ export class ServiceRunner {
         this.deps.hooks.changed?.(this.info());
         return;
       case 'status':
+        // A child cannot talk away what the supervisor sees: a missing dependency stays degraded.
+        if (m.health === 'healthy' && this.healthReason?.startsWith('dependency')) return;
         if (this.state === 'running' && this.health !== 'unresponsive') {
           this.setHealth(
             m.health,

@@ -127,7 +127,13 @@ class TreeMembership {
       const now = table.get(known.pid);
       if (now && now.startTime === known.startTime) add(now);
     }
-    for (const pgid of this.groups) for (const member of groupMembers(table, pgid, index)) add(member);
+    for (const pgid of this.groups) {
+      const members = groupMembers(table, pgid, index);
+      // An emptied group is done with for good: its number may later be reused by someone else's
+      // group (a live group's number never is, so a group seen non-empty every round is still ours).
+      if (members.length === 0) this.groups.delete(pgid);
+      for (const member of members) add(member);
+    }
     // Children of members are members, wherever their group is; their groups are ours too.
     for (const record of [...live.values()]) {
       for (const descendant of descendantsOf(table, record.pid, index)) add(descendant);
@@ -170,6 +176,7 @@ async function killTreeWindows(
 /**
  * SIGKILLs the target's group and every process that belongs to it (see TreeMembership), then polls
  * until none is left or the timeout passes. Zombies count as gone. Returns the survivors by name.
+ * Rejects with a RangeError for a pgid that is not plainly someone else's group (≤ 1, or ours).
  */
 export async function killTree(
   target: KillTarget,

@@ -91,11 +91,14 @@ export function startChild(options: ChildOptions = {}): Child {
   watchdog.unref();
 
   let lastReady: { detail?: unknown } | null = null;
+  // Acknowledging pause/resume must not paper over a degraded state the program reported.
+  let health: 'healthy' | 'degraded' = 'healthy';
   // Control requests run one at a time, in order: a resume never overtakes the pause before it.
   let control: Promise<void> = Promise.resolve();
   const handle = (what: string, run: () => Promise<void>): void => {
     control = control.then(run).catch((error: unknown) => {
-      send({ type: 'status', health: 'degraded', message: `${what} failed: ${String(error)}`.slice(0, 500) });
+      health = 'degraded';
+      send({ type: 'status', health, message: `${what} failed: ${String(error)}`.slice(0, 500) });
     });
   };
 
@@ -107,13 +110,13 @@ export function startChild(options: ChildOptions = {}): Child {
       case 'pause':
         handle('pause', async () => {
           await options.onPause?.();
-          send({ type: 'status', health: 'healthy', message: 'paused' });
+          send({ type: 'status', health, message: 'paused' });
         });
         break;
       case 'resume':
         handle('resume', async () => {
           await options.onResume?.();
-          send({ type: 'status', health: 'healthy', message: 'resumed' });
+          send({ type: 'status', health, message: 'resumed' });
         });
         break;
       case 'reload':
@@ -122,7 +125,8 @@ export function startChild(options: ChildOptions = {}): Child {
             await options.onReload?.(message.config);
           } finally {
             // Ready again either way: a failed reload keeps the program on its old configuration, and
-            // the degraded status sent by handle() says why.
+            // the degraded status that handle() sends next says why (after ready: while reloading,
+            // the supervisor does not take a status).
             if (lastReady) send({ type: 'ready', ...lastReady });
           }
         });
@@ -141,8 +145,10 @@ export function startChild(options: ChildOptions = {}): Child {
       send({ type: 'ready', ...lastReady });
     },
     metrics: (values) => send({ type: 'metrics', values }),
-    status: (health, message) =>
-      send(message === undefined ? { type: 'status', health } : { type: 'status', health, message }),
+    status: (reported, message) => {
+      health = reported;
+      send(message === undefined ? { type: 'status', health } : { type: 'status', health, message });
+    },
     stop,
   };
 }
