@@ -128,6 +128,7 @@ export const serviceDefinitionSchema = z
 export type ServiceDefinition = z.infer<typeof serviceDefinitionSchema>;
 export type BackoffPolicy = z.infer<typeof backoffSchema>;
 export type RestartPolicy = z.infer<typeof restartSchema>;
+export type CrashLoopRule = z.infer<typeof crashLoopSchema>;
 
 /** What a person writes: name, kind and program, plus whatever differs from the role's preset. */
 export const serviceDefinitionInputSchema = z
@@ -155,78 +156,80 @@ export type ServiceDefinitionInput = z.input<typeof serviceDefinitionInputSchema
 /** The seed's collector plan: restart at once, then after 5 s, 5 s, then every 30 s. */
 export const COLLECTOR_STEPS_MS = [0, 5_000, 5_000, 30_000];
 
-/** Role presets (reference/supervision.md c2–c7). */
+/** What differs between the roles (reference/supervision.md c2–c7). */
+const roles: Record<
+  ServiceKind,
+  {
+    autostart: boolean;
+    policy: RestartPolicy['policy'];
+    backoff: BackoffPolicy;
+    crashLoop: CrashLoopRule;
+    stopMs: number;
+  }
+> = {
+  // Collectors never give up: an exchange outage must not leave a gap nobody restarts.
+  collector: {
+    autostart: true,
+    policy: 'always',
+    backoff: { type: 'steps', stepsMs: COLLECTOR_STEPS_MS },
+    crashLoop: { maxFailures: 5, windowMs: 300_000, action: 'alert' },
+    stopMs: 10_000,
+  },
+  optimizer: {
+    autostart: true,
+    policy: 'on-failure',
+    backoff: exponentialBackoff(60_000),
+    crashLoop: { maxFailures: 5, windowMs: 300_000, action: 'alert' },
+    stopMs: 15_000,
+  },
+  // A trader restarting in a loop risks repeated order actions: it escalates to a person, and it
+  // has time to cancel or flatten when stopped.
+  trader: {
+    autostart: false,
+    policy: 'on-failure',
+    backoff: exponentialBackoff(60_000),
+    crashLoop: { maxFailures: 3, windowMs: 600_000, action: 'fatal' },
+    stopMs: 30_000,
+  },
+  custom: {
+    autostart: false,
+    policy: 'on-failure',
+    backoff: exponentialBackoff(60_000),
+    crashLoop: { maxFailures: 5, windowMs: 300_000, action: 'alert' },
+    stopMs: 10_000,
+  },
+};
+
+function exponentialBackoff(capMs: number): BackoffPolicy {
+  return { type: 'exponential', initialMs: 1_000, factor: 2, capMs, jitter: 0.2 };
+}
+
+/** The full preset of a role: everything but name, kind, program and protocol. */
 export function rolePreset(
   kind: ServiceKind,
 ): Omit<ServiceDefinition, 'name' | 'kind' | 'program' | 'protocol'> {
-  const base = {
+  const role = roles[kind];
+  return {
     description: '',
     env: {},
     cwd: null,
+    autostart: role.autostart,
     dependsOn: [],
-    readiness: { type: 'message', timeoutMs: 30_000 } as const,
+    restart: {
+      policy: role.policy,
+      backoff: role.backoff,
+      resetAfterMs: 60_000,
+      minUptimeMs: 5_000,
+      crashLoop: role.crashLoop,
+      successExitCodes: [0],
+      noRestartExitCodes: [],
+    },
+    readiness: { type: 'message', timeoutMs: 30_000 },
     heartbeat: { intervalMs: 1_000, timeoutMs: 5_000 },
     probe: null,
     memory: { softBytes: null, hardBytes: null, hardSamples: 3 },
+    stop: { signal: 'SIGTERM', timeoutMs: role.stopMs },
   };
-  const exponential = (capMs: number) =>
-    ({ type: 'exponential', initialMs: 1_000, factor: 2, capMs, jitter: 0.2 }) as const;
-  const restart = {
-    resetAfterMs: 60_000,
-    minUptimeMs: 5_000,
-    successExitCodes: [0],
-    noRestartExitCodes: [],
-  };
-  switch (kind) {
-    case 'collector':
-      return {
-        ...base,
-        autostart: true,
-        restart: {
-          ...restart,
-          policy: 'always',
-          backoff: { type: 'steps', stepsMs: COLLECTOR_STEPS_MS },
-          crashLoop: { maxFailures: 5, windowMs: 300_000, action: 'alert' },
-        },
-        stop: { signal: 'SIGTERM', timeoutMs: 10_000 },
-      };
-    case 'optimizer':
-      return {
-        ...base,
-        autostart: true,
-        restart: {
-          ...restart,
-          policy: 'on-failure',
-          backoff: exponential(60_000),
-          crashLoop: { maxFailures: 5, windowMs: 300_000, action: 'alert' },
-        },
-        stop: { signal: 'SIGTERM', timeoutMs: 15_000 },
-      };
-    case 'trader':
-      return {
-        ...base,
-        autostart: false,
-        restart: {
-          ...restart,
-          policy: 'on-failure',
-          backoff: exponential(60_000),
-          crashLoop: { maxFailures: 3, windowMs: 600_000, action: 'fatal' },
-        },
-        stop: { signal: 'SIGTERM', timeoutMs: 30_000 },
-      };
-    case 'custom':
-      return {
-        ...base,
-        autostart: false,
-        restart: {
-          ...restart,
-          policy: 'on-failure',
-          backoff: exponential(60_000),
-          crashLoop: { maxFailures: 5, windowMs: 300_000, action: 'alert' },
-        },
-        stop: { signal: 'SIGTERM', timeoutMs: 10_000 },
-      };
-  }
 }
 
 export type ResolveResult = { ok: true; definition: ServiceDefinition } | { ok: false; error: z.ZodError };

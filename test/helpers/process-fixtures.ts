@@ -11,7 +11,7 @@ import { processIdentitySync, type ProcessIdentity } from '../../src/main/superv
 
 export const fixturePath = resolve(import.meta.dirname, '../fixtures/children/fixture.mjs');
 
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000) {
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -8,6 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { childMessageSchema, type ChildMessage } from '../../src/shared/child-protocol';
+import { until } from '../helpers/process-fixtures';
+import { isRunning as alive } from '../helpers/processes';
 import { tempDir } from '../helpers/temp-dir';
 
 const file = resolve(import.meta.dirname, '../fixtures/children/protocol_child.py');
@@ -34,29 +36,6 @@ afterEach(() => {
   for (const pid of pids.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
   dir.remove();
 });
-
-/** Exists and is not a zombie (an orphan's zombie lingers until init reaps it). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return process.platform !== 'linux';
-  }
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function startPython(args: string[] = [], program = file) {
   const child = spawn('python3', [program, ...args], {

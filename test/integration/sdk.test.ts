@@ -4,10 +4,12 @@
  * stop, and no orphan when the process that supervises it is SIGKILLed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChildMessage } from '../../src/shared/child-protocol';
+import { until } from '../helpers/process-fixtures';
+import { isRunning as alive } from '../helpers/processes';
 import { tempDir } from '../helpers/temp-dir';
 
 const selfcheck = resolve(import.meta.dirname, '../../out/services/selfcheck/index.js');
@@ -25,29 +27,6 @@ afterEach(() => {
   for (const pid of pids.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
   dir.remove();
 });
-
-/** Exists and is not a zombie (an orphan's zombie lingers until init reaps it). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return process.platform !== 'linux';
-  }
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function startSelfcheck(): {
   child: ChildProcess;

@@ -7,16 +7,11 @@
  * dropped from the file and counted instead. The ring and the listeners still see every line.
  */
 import { join } from 'node:path';
+import type { LogLine } from '../../shared/services';
+
+export type { LogLine };
 import { FreeSpaceCheck } from './free-space';
 import { MiB, RotatingFile } from './rotating-file';
-
-export interface LogLine {
-  seq: number;
-  at: number; // epoch ms
-  stream: 'out' | 'err' | 'vigil';
-  pid: number | null;
-  text: string;
-}
 
 export interface ServiceLogOptions {
   dir: string;
