@@ -2,13 +2,21 @@
  * The supervisor core: everything that decides anything, with no Electron in it. The desktop app and
  * `npm run headless` both create one and put a transport in front of it.
  */
+import { mkdirSync } from 'node:fs';
 import { arch, platform } from 'node:process';
 import type { AppInfo } from '../shared/api';
 import type { ServiceDefinition } from '../shared/service-definition';
+import { ConfigService } from './api/config-service';
 import { EventHub } from './api/event-hub';
 import { createHandlers } from './api/handlers';
+import { HistoryService } from './api/history-service';
 import { createRouter, type Router } from './api/router';
-import { Supervisor, type SupervisorOptions } from './supervisor/supervisor';
+import { moveAside } from './store/database';
+import { StoreError } from './store/store-error';
+import { ControlStore } from './store/store';
+import { acquireDataDirLock } from './supervisor/data-dir-lock';
+import { defaultDefinitions } from './supervisor/definitions';
+import { Supervisor, type SupervisorOptions, type SupervisorRecorder } from './supervisor/supervisor';
 import { version } from '../../package.json';
 
 export interface CoreOptions {
@@ -16,8 +24,10 @@ export interface CoreOptions {
   dataDir: string;
   servicesDir: string;
   electronVersion?: string | null;
-  /** Defaults to the saved definitions, else the built-in set; tests pass their own. */
+  /** Replaces the stored definitions for this run (tests). */
   definitions?: ServiceDefinition[];
+  /** control.db is unreadable or corrupt: move it aside (kept, renamed) and start fresh. */
+  recoverStore?: boolean;
   /** Passed to the supervisor (tests shorten intervals, turn autostart off). */
   supervisor?: Partial<Pick<SupervisorOptions, 'autostart' | 'sampleIntervalMs' | 'metricsIntervalMs'>>;
 }
@@ -26,33 +36,105 @@ export interface Core {
   readonly router: Router;
   readonly events: EventHub;
   readonly supervisor: Supervisor;
+  readonly store: ControlStore;
   info(): AppInfo;
-  /** Stops every service (traders first); call before the process exits. */
+  /** Stops every service (traders first), writes what is queued; call before the process exits. */
   close(): Promise<void>;
 }
 
-/** Takes the data directory (one supervisor per directory), clears leftovers, starts autostart services. */
+/**
+ * Takes the data directory (one Vigil per directory), opens control.db, kills what a crashed run
+ * left behind, then starts the autostart services. Throws StoreError or DataDirLockedError with a
+ * message that names the file and the way forward.
+ */
 export async function createCore(opts: CoreOptions): Promise<Core> {
-  const events = new EventHub();
-  const supervisor = await Supervisor.open({
-    dataDir: opts.dataDir,
-    servicesDir: opts.servicesDir,
-    events,
-    ...(opts.definitions ? { definitions: opts.definitions } : {}),
-    ...opts.supervisor,
-  });
-  const startedAt = Date.now();
-  const info = (): AppInfo => ({
-    name: 'Vigil',
-    version,
-    mode: opts.mode,
-    platform,
-    arch,
-    runtime: { node: process.versions.node, electron: opts.electronVersion ?? null },
-    pid: process.pid,
-    startedAt,
-    dataDir: opts.dataDir,
-  });
-  const router = createRouter(createHandlers({ appInfo: info, supervisor }));
-  return { router, events, supervisor, info, close: () => supervisor.close() };
+  mkdirSync(opts.dataDir, { recursive: true });
+  const lock = acquireDataDirLock(opts.dataDir);
+  let store: ControlStore | null = null;
+  try {
+    store = openStore(opts);
+    const s = store;
+    const config = s.config;
+    if (config.isFresh() && !opts.definitions) {
+      // First run: the default services, kept in the database from now on.
+      for (const def of defaultDefinitions(opts.servicesDir)) config.putService(def);
+    }
+    const recorder: SupervisorRecorder = {
+      saveDefinition: (def) => config.putService(def),
+      removeDefinition: (name) => config.removeService(name),
+      transition: (t) => s.history.recordTransition(t),
+      alert: (a) => void s.history.raiseAlert(a),
+      alertCleared: (service, kind, at) => void s.history.clearAlerts(service, kind, at),
+      samples: (at, values) => s.history.recordSamples(at, values),
+    };
+    const events = new EventHub();
+    const stored = opts.definitions ?? config.listServices();
+    const supervisor = await Supervisor.open({
+      dataDir: opts.dataDir,
+      servicesDir: opts.servicesDir,
+      events,
+      definitions: stored,
+      recorder,
+      ...opts.supervisor,
+    });
+    const configService = new ConfigService(config, supervisor, events, (settings) => {
+      s.setRetention(settings.retention);
+      supervisor.setSampleInterval(settings.history.sampleIntervalMs);
+    });
+    const settings = configService.settings();
+    s.setRetention(settings.retention);
+    if (!opts.supervisor?.sampleIntervalMs) supervisor.setSampleInterval(settings.history.sampleIntervalMs);
+
+    const startedAt = Date.now();
+    const info = (): AppInfo => ({
+      name: 'Vigil',
+      version,
+      mode: opts.mode,
+      platform,
+      arch,
+      runtime: { node: process.versions.node, electron: opts.electronVersion ?? null },
+      pid: process.pid,
+      startedAt,
+      dataDir: opts.dataDir,
+    });
+    const router = createRouter(
+      createHandlers({
+        appInfo: info,
+        supervisor,
+        history: new HistoryService(s, events),
+        config: configService,
+      }),
+    );
+    let closing: Promise<void> | null = null;
+    return {
+      router,
+      events,
+      supervisor,
+      store: s,
+      info,
+      close: () =>
+        (closing ??= (async () => {
+          await supervisor.close();
+          s.close();
+          lock.release();
+        })()),
+    };
+  } catch (error) {
+    store?.close();
+    lock.release();
+    throw error;
+  }
+}
+
+function openStore(opts: CoreOptions): ControlStore {
+  try {
+    return ControlStore.open(opts.dataDir);
+  } catch (error) {
+    const recoverable =
+      error instanceof StoreError && (error.code === 'corrupt' || error.code === 'unreadable');
+    if (!opts.recoverStore || !recoverable) throw error;
+    const aside = moveAside(error.file);
+    console.warn(`vigil: ${error.file} could not be used; moved it to ${aside} and started fresh`);
+    return ControlStore.open(opts.dataDir);
+  }
 }

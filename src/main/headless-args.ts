@@ -9,6 +9,7 @@ export interface HeadlessArgs {
   host: string;
   dataDir: string | null;
   token: string | null;
+  recoverStore: boolean;
   help: boolean;
 }
 
@@ -18,6 +19,7 @@ export const HEADLESS_USAGE = `Usage: npm run headless -- [options]
   --host ADDR      address to bind (default 127.0.0.1; anything else exposes Vigil to the network)
   --data-dir DIR   where configuration, history and logs live (default: the user's app-data folder)
   --token T        access token (default: VIGIL_TOKEN, else a new random token printed at start)
+  --recover-store  if control.db is corrupt or unreadable, move it aside (kept) and start fresh
   -h, --help       show this help`;
 
 const schema = z.object({
@@ -49,6 +51,7 @@ export function parseHeadlessArgs(argv: string[], env: NodeJS.ProcessEnv = proce
         host: { type: 'string' },
         'data-dir': { type: 'string' },
         token: { type: 'string' },
+        'recover-store': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -62,5 +65,5 @@ export function parseHeadlessArgs(argv: string[], env: NodeJS.ProcessEnv = proce
     token: values.token ?? env.VIGIL_TOKEN ?? null,
   });
   if (!parsed.success) throw new ArgsError(parsed.error.issues[0]?.message ?? 'invalid arguments');
-  return { ...parsed.data, help: values.help ?? false };
+  return { ...parsed.data, recoverStore: values['recover-store'] ?? false, help: values.help ?? false };
 }

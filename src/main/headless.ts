@@ -1,6 +1,7 @@
 /** `npm run headless`: the supervisor core and the UI on a server, without Electron. */
 import { resolve } from 'node:path';
 import { createCore } from './core';
+import { StoreError } from './store/store-error';
 import { ArgsError, HEADLESS_USAGE, parseHeadlessArgs } from './headless-args';
 import { buildPaths, defaultDataDir } from './paths';
 import { generateToken, isLoopback } from './server/auth';
@@ -24,10 +25,18 @@ async function main(): Promise<void> {
   const paths = buildPaths(import.meta.url);
   let core;
   try {
-    core = await createCore({ mode: 'headless', dataDir, servicesDir: paths.servicesDir });
+    core = await createCore({
+      mode: 'headless',
+      dataDir,
+      servicesDir: paths.servicesDir,
+      recoverStore: args.recoverStore,
+    });
   } catch (error) {
-    // Another Vigil owns this data directory, or it cannot be used: say so and stop.
+    // Another Vigil owns this data directory, or control.db cannot be used: say so, and how to go on.
     console.error(`vigil headless: ${(error as Error).message}`);
+    if (error instanceof StoreError && !error.message.includes(error.wayForward)) {
+      console.error(`vigil headless: ${error.wayForward}`);
+    }
     process.exit(1);
   }
   const info = core.info();

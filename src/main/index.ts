@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { BrowserWindow, app, dialog, ipcMain, protocol, session, shell } from 'electron';
 import { createCore, type Core } from './core';
+import { StoreError } from './store/store-error';
 import { APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './electron/app-protocol';
 import { openExternalSafely } from './electron/external-links';
 import { registerIpc } from './electron/ipc';
@@ -58,17 +59,37 @@ function start(): void {
 
   void app.whenReady().then(async () => {
     let core: Core;
-    try {
-      core = await createCore({
+    const open = (recoverStore: boolean) =>
+      createCore({
         mode: 'desktop',
         dataDir: app.getPath('userData'),
         servicesDir: paths.servicesDir,
         electronVersion: process.versions.electron ?? null,
+        recoverStore,
       });
+    try {
+      core = await open(false);
     } catch (error) {
-      dialog.showErrorBox('Vigil cannot start', error instanceof Error ? error.message : String(error));
-      app.exit(1);
-      return;
+      const message = error instanceof Error ? error.message : String(error);
+      const recoverable =
+        error instanceof StoreError && (error.code === 'corrupt' || error.code === 'unreadable');
+      // A bad control.db is never wiped silently: the person chooses, and the file is kept.
+      const choice = recoverable
+        ? dialog.showMessageBoxSync({
+            type: 'error',
+            title: 'Vigil cannot open its database',
+            message,
+            buttons: ['Move it aside and start fresh', 'Quit'],
+            defaultId: 1,
+            cancelId: 1,
+          })
+        : 1;
+      if (!recoverable) dialog.showErrorBox('Vigil cannot start', message);
+      if (choice !== 0) {
+        app.exit(1);
+        return;
+      }
+      core = await open(true);
     }
     denyAllPermissions(session.defaultSession);
     protocol.handle(APP_SCHEME, createAppProtocolHandler(paths.rendererDir));

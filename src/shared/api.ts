@@ -3,7 +3,12 @@
  * headless WebSocket both serve exactly this, through one router (src/main/api/router.ts).
  */
 import { z } from 'zod';
+import type { ConfigChange } from './config';
+import type { AlertRecord, EventRecord, Page, SeriesKey, SeriesResult } from './history';
 import { serviceDefinitionInputSchema } from './service-definition';
+import type { AlertKind } from './services';
+import { serviceStates } from './services';
+import { settingsPatchSchema, type Settings } from './settings';
 import type { LogLine, MetricsSample, ServiceAlert, ServiceInfo, ServiceTransition } from './services';
 import { serviceNameSchema } from './services';
 
@@ -38,6 +43,18 @@ const logsInput = z
     contains: z.string().max(200).optional(),
   })
   .strict();
+
+const epochMs = z.number().int('must be a whole number of milliseconds').min(0);
+const pageLimit = z.number().int().min(1).max(1000).default(100);
+const alertKinds = [
+  'crash-loop',
+  'fatal',
+  'memory-soft',
+  'memory-hard',
+  'survivors',
+  'degraded',
+  'unresponsive',
+] as const satisfies readonly AlertKind[];
 
 export interface AppInfo {
   name: string;
@@ -81,6 +98,71 @@ export const commands = {
   ),
   'services.remove': command<{ removed: string }>()('Remove a stopped service', byName),
   'services.logs': command<LogLine[]>()('The most recent lines of a service’s output', logsInput),
+  'history.series': command<SeriesResult>()(
+    'One metric of one service over a time range, at most maxPoints points (the resolution follows the range)',
+    z
+      .object({
+        service: serviceNameSchema,
+        metric: z.string().min(1).max(128),
+        from: epochMs,
+        to: epochMs,
+        maxPoints: z.number().int().min(10).max(2000).default(300),
+      })
+      .strict()
+      .refine((q) => q.to > q.from, { path: ['to'], message: 'must be after from' }),
+  ),
+  'history.metrics': command<SeriesKey[]>()(
+    'Which metric series are recorded, for one service or all',
+    z.object({ service: serviceNameSchema.optional() }).strict(),
+  ),
+  'events.list': command<Page<EventRecord>>()(
+    'State transitions, newest first, filtered and paged',
+    z
+      .object({
+        service: serviceNameSchema.optional(),
+        from: epochMs.optional(),
+        to: epochMs.optional(),
+        states: z.array(z.enum(serviceStates)).max(serviceStates.length).optional(),
+        limit: pageLimit,
+        before: z.number().int().positive().optional(),
+      })
+      .strict(),
+  ),
+  'alerts.list': command<Page<AlertRecord>>()(
+    'Alerts, newest first; open ones are neither cleared nor acknowledged',
+    z
+      .object({
+        service: serviceNameSchema.optional(),
+        kind: z.enum(alertKinds).optional(),
+        open: z.boolean().optional(),
+        limit: pageLimit,
+        before: z.number().int().positive().optional(),
+      })
+      .strict(),
+  ),
+  'alerts.acknowledge': command<AlertRecord>()(
+    'A person has seen this alert',
+    z.object({ id: z.number().int().positive() }).strict(),
+  ),
+  'config.export': command<{ format: 'json' | 'yaml'; text: string }>()(
+    'The whole configuration (services and settings) as one document',
+    z.object({ format: z.enum(['json', 'yaml']).default('yaml') }).strict(),
+  ),
+  'config.import': command<{ applied: boolean; changes: ConfigChange[] }>()(
+    'Replace the whole configuration from a document; with dryRun (the default) only list what would change',
+    z
+      .object({
+        text: z.string().min(1, 'must not be empty').max(900_000, 'must be under 900 kB'),
+        format: z.enum(['json', 'yaml']).optional(),
+        dryRun: z.boolean().default(true),
+      })
+      .strict(),
+  ),
+  'settings.get': command<Settings>()('All settings', noInput),
+  'settings.update': command<Settings>()(
+    'Change some settings; the rest stay as they are',
+    z.object({ patch: settingsPatchSchema }).strict(),
+  ),
 } as const;
 
 export const events = {
@@ -92,6 +174,10 @@ export const events = {
   ),
   'service.removed': event<{ name: string }>('A service was removed'),
   metrics: event<MetricsSample>('Every service’s CPU, memory and heartbeat age, once a second'),
+  'alert.changed': event<AlertRecord>('An alert was acknowledged or cleared'),
+  'config.changed': event<{ services: number; settings: Settings }>(
+    'The configuration was replaced or settings changed',
+  ),
 } as const;
 
 export type Commands = typeof commands;

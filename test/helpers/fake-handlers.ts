@@ -2,6 +2,7 @@
 import type { Handlers } from '../../src/main/api/router';
 import { ApiError } from '../../src/shared/errors';
 import type { ServiceInfo } from '../../src/shared/services';
+import { defaultSettings } from '../../src/shared/settings';
 
 export const fakeService = { name: 'svc', state: 'stopped' } as ServiceInfo;
 
@@ -24,6 +25,17 @@ export function fakeHandlers(overrides: Partial<Handlers> = {}): Handlers {
     'services.update': () => fakeService,
     'services.remove': ({ name }) => ({ removed: name }),
     'services.logs': () => [],
+    'history.series': ({ service, metric }) => ({ service, metric, resolution: 'raw', points: [] }),
+    'history.metrics': () => [],
+    'events.list': () => ({ items: [], next: null }),
+    'alerts.list': () => ({ items: [], next: null }),
+    'alerts.acknowledge': ({ id }) => {
+      throw new ApiError('not_found', `no alert with id ${id}`, 'id');
+    },
+    'config.export': ({ format }) => ({ format, text: '' }),
+    'config.import': () => ({ applied: false, changes: [] }),
+    'settings.get': () => defaultSettings(),
+    'settings.update': () => defaultSettings(),
     ...overrides,
   };
 }

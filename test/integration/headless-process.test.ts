@@ -1,8 +1,9 @@
 /** `node out/main/headless.js` as a real process: arguments, port conflicts, shutdown, orphans. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { ControlStore } from '../../src/main/store/store';
 import { resolveDefinition } from '../../src/shared/service-definition';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServiceInfo } from '../../src/shared/services';
@@ -124,7 +125,9 @@ describe('headless process', () => {
       program: { type: 'command', command: process.execPath, args: [fixture, '--tree', pidsFile] },
     });
     if (!tree.ok) throw tree.error;
-    writeFileSync(join(dir, 'services.json'), JSON.stringify({ version: 1, services: [tree.definition] }));
+    const seed = ControlStore.open(dir);
+    seed.config.putService(tree.definition);
+    seed.close();
     const token = 'leftover-test-token-1234';
     const first = launch(['--port', '0', '--data-dir', dir, '--token', token]);
     const url = new URL(await serving(first.output));

@@ -3,8 +3,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventHub } from '../../src/main/api/event-hub';
+import { createCore } from '../../src/main/core';
 import { Supervisor } from '../../src/main/supervisor/supervisor';
-import { resolveDefinition, type ServiceDefinitionInput } from '../../src/shared/service-definition';
+import {
+  resolveDefinition,
+  type ServiceDefinition,
+  type ServiceDefinitionInput,
+} from '../../src/shared/service-definition';
 import type {
   LogLine,
   MetricsSample,
@@ -43,6 +48,8 @@ function fixtureService(
   };
 }
 
+let saved: Map<string, ServiceDefinition>;
+
 async function open(inputs: ServiceDefinitionInput[]): Promise<Supervisor> {
   const definitions = inputs.map((i) => {
     const r = resolveDefinition(i);
@@ -57,6 +64,14 @@ async function open(inputs: ServiceDefinitionInput[]): Promise<Supervisor> {
     definitions,
     autostart: false,
     sampleIntervalMs: 200,
+    recorder: {
+      saveDefinition: (d) => saved.set(d.name, d),
+      removeDefinition: (n) => saved.delete(n),
+      transition: () => undefined,
+      alert: () => undefined,
+      alertCleared: () => undefined,
+      samples: () => undefined,
+    },
   });
   return sup;
 }
@@ -84,6 +99,7 @@ beforeEach(() => {
   events = new EventHub();
   transitions = [];
   alerts = [];
+  saved = new Map();
   events.listen((event, payload) => {
     if (event === 'service.transition') transitions.push(payload as ServiceTransition);
     if (event === 'service.alert') alerts.push(payload as ServiceAlert);
@@ -279,12 +295,12 @@ describe('supervisor with real processes', () => {
     );
     const updated = s.update('extra', { ...fixtureService('extra', []), description: 'now described' });
     expect(updated.description).toBe('now described');
-    const saved = JSON.parse(readFileSync(join(dir.path, 'services.json'), 'utf8'));
-    expect(saved.services[0].description).toBe('now described');
+    expect(saved.get('extra')?.description).toBe('now described');
     await s.start('extra');
     await expect(s.remove('extra')).rejects.toMatchObject({ code: 'conflict' });
     await s.stop('extra');
     expect(await s.remove('extra')).toEqual({ removed: 'extra' });
+    expect(saved.has('extra')).toBe(false);
     expect(s.list()).toEqual([]);
   });
 
@@ -335,11 +351,15 @@ describe('supervisor with real processes', () => {
 });
 
 describe('one supervisor per data directory', () => {
-  it('refuses a second supervisor on the same directory, with a clear message', async () => {
-    await open([]);
-    await expect(
-      Supervisor.open({ dataDir: dir.path, servicesDir, events: new EventHub(), definitions: [] }),
-    ).rejects.toThrow(/already using/);
+  it('refuses a second core on the same directory, with a clear message', async () => {
+    const first = await createCore({ mode: 'headless', dataDir: dir.path, servicesDir, definitions: [] });
+    try {
+      await expect(
+        createCore({ mode: 'headless', dataDir: dir.path, servicesDir, definitions: [] }),
+      ).rejects.toThrow(/already using/);
+    } finally {
+      await first.close();
+    }
   });
 });
 

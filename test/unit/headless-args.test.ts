@@ -9,6 +9,7 @@ describe('headless arguments', () => {
       host: '127.0.0.1',
       dataDir: null,
       token: null,
+      recoverStore: false,
       help: false,
     });
   });

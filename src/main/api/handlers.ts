@@ -1,13 +1,17 @@
 import type { AppInfo } from '../../shared/api';
 import type { Supervisor } from '../supervisor/supervisor';
+import type { ConfigService } from './config-service';
+import type { HistoryService } from './history-service';
 import type { Handlers } from './router';
 
 export interface HandlerDeps {
   appInfo: () => AppInfo;
   supervisor: Supervisor;
+  history: HistoryService;
+  config: ConfigService;
 }
 
-export function createHandlers({ appInfo, supervisor: s }: HandlerDeps): Handlers {
+export function createHandlers({ appInfo, supervisor: s, history: h, config: c }: HandlerDeps): Handlers {
   return {
     'app.info': () => appInfo(),
     'services.list': () => s.list(),
@@ -23,5 +27,14 @@ export function createHandlers({ appInfo, supervisor: s }: HandlerDeps): Handler
     'services.update': ({ name, definition }) => s.update(name, definition),
     'services.remove': ({ name }) => s.remove(name),
     'services.logs': ({ name, lines, stream, contains }) => s.logTail(name, lines, { stream, contains }),
+    'history.series': (q) => h.series(q),
+    'history.metrics': ({ service }) => h.metrics(service),
+    'events.list': (q) => h.events(q),
+    'alerts.list': (q) => h.alerts(q),
+    'alerts.acknowledge': ({ id }) => h.acknowledge(id),
+    'config.export': ({ format }) => c.export(format),
+    'config.import': ({ text, format, dryRun }) => c.import(text, format, dryRun),
+    'settings.get': () => c.settings(),
+    'settings.update': ({ patch }) => c.updateSettings(patch),
   };
 }

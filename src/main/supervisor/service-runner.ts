@@ -56,6 +56,8 @@ export interface RunnerHooks {
   alert(alert: ServiceAlert): void;
   /** Anything else changed that a live view shows (heartbeat, metrics, usage). */
   changed?(info: ServiceInfo): void;
+  /** The condition behind alerts of this kind is over (a person may still acknowledge them). */
+  cleared?(service: string, kind: ServiceAlert['kind'], reason: string): void;
 }
 
 export interface RunnerDeps {
@@ -207,6 +209,7 @@ export class ServiceRunner {
       // A person restarting it starts from a clean slate (PM2 resetState).
       this.attempt = 0;
       this.failures.clear();
+      if (this.crashLoop) this.clear('crash-loop', 'restarted by a person');
       this.crashLoop = false;
       this.restarts += 1;
       this.launch(reason);
@@ -262,6 +265,8 @@ export class ServiceRunner {
       this.crashLoop = false;
       this.attempt = 0;
       this.transition('stopped', 'fatal state acknowledged by a person');
+      this.clear('fatal', 'acknowledged by a person');
+      this.clear('crash-loop', 'acknowledged by a person');
       return this.info();
     });
   }
@@ -432,6 +437,9 @@ export class ServiceRunner {
     this.health = 'healthy';
     this.healthReason = null;
     this.transition('running', reason);
+    this.clear('unresponsive', 'running again');
+    this.clear('memory-hard', 'running again');
+    this.clear('degraded', 'running again');
     this.armRunningTimers();
   }
 
@@ -444,6 +452,7 @@ export class ServiceRunner {
       // Up and healthy long enough: the next crash is treated as a first one.
       this.attempt = 0;
       this.stable = true;
+      if (this.crashLoop) this.clear('crash-loop', 'stable again');
       this.crashLoop = false;
     });
   }
@@ -508,7 +517,10 @@ export class ServiceRunner {
       if (rss > softBytes && !this.softWarned) {
         this.softWarned = true;
         this.alert('memory-soft', 'warning', `${mb(rss)} is over the soft limit ${mb(softBytes)}`);
-      } else if (rss < softBytes * 0.9) this.softWarned = false;
+      } else if (rss < softBytes * 0.9 && this.softWarned) {
+        this.softWarned = false;
+        this.clear('memory-soft', `back to ${mb(rss)}`);
+      }
     }
   }
 
@@ -674,6 +686,7 @@ export class ServiceRunner {
     this.health = health;
     this.healthReason = reason;
     if (health === 'degraded') this.alert('degraded', 'warning', reason);
+    if (health === 'healthy') this.clear('degraded', reason);
     this.transition(this.state, reason);
   }
 
@@ -705,6 +718,10 @@ export class ServiceRunner {
 
   private alert(kind: ServiceAlert['kind'], severity: ServiceAlert['severity'], message: string): void {
     this.deps.hooks.alert({ service: this.name, kind, severity, message, at: Date.now() });
+  }
+
+  private clear(kind: ServiceAlert['kind'], reason: string): void {
+    this.deps.hooks.cleared?.(this.name, kind, reason);
   }
 
   private setTimer(name: TimerName, ms: number, fn: () => void): void {

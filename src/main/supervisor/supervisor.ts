@@ -11,12 +11,16 @@ import {
   type ServiceDefinition,
   type ServiceDefinitionInput,
 } from '../../shared/service-definition';
-import type { LogLine, MetricsSample, ServiceInfo } from '../../shared/services';
+import type {
+  AlertKind,
+  LogLine,
+  MetricsSample,
+  ServiceAlert,
+  ServiceInfo,
+  ServiceTransition,
+} from '../../shared/services';
 import { zodErrorToApiError } from '../../shared/validation';
 import type { EventHub } from '../api/event-hub';
-import { acquireDataDirLock } from './data-dir-lock';
-import { DefinitionsFile } from './definitions-file';
-import { defaultDefinitions } from './definitions';
 import { SupervisorEventLog } from './event-log';
 import { httpProber } from './http-prober';
 import { ProcessLauncher } from './process-launcher';
@@ -25,12 +29,31 @@ import { ServiceLog } from './service-log';
 import { ServiceRunner, type Launcher } from './service-runner';
 import { TreeSampler } from './tree-sampler';
 
+/** Where the supervisor's decisions are kept (the SQLite store in the app; nothing in some tests). */
+export interface SupervisorRecorder {
+  saveDefinition(def: ServiceDefinition): void;
+  removeDefinition(name: string): void;
+  transition(t: ServiceTransition): void;
+  alert(a: ServiceAlert): void;
+  alertCleared(service: string, kind: AlertKind, at: number): void;
+  samples(at: number, values: { service: string; metric: string; value: number }[]): void;
+}
+
+const noRecorder: SupervisorRecorder = {
+  saveDefinition: () => undefined,
+  removeDefinition: () => undefined,
+  transition: () => undefined,
+  alert: () => undefined,
+  alertCleared: () => undefined,
+  samples: () => undefined,
+};
+
 export interface SupervisorOptions {
   dataDir: string;
   servicesDir: string;
   events: EventHub;
-  /** The initial set; otherwise the saved definitions, else the built-in defaults. */
-  definitions?: ServiceDefinition[];
+  definitions: ServiceDefinition[];
+  recorder?: SupervisorRecorder;
   /** Start the services marked autostart (default true). */
   autostart?: boolean;
   sampleIntervalMs?: number;
@@ -50,20 +73,21 @@ export class Supervisor {
   private lastCpu = process.cpuUsage();
   private lastCpuAt = Date.now();
   private closing: Promise<void> | null = null;
+  private readonly recorder: SupervisorRecorder;
 
   private constructor(
     private readonly opts: SupervisorOptions,
     private readonly launcher: Launcher,
     private readonly processLauncher: ProcessLauncher | null,
     private readonly eventLog: SupervisorEventLog,
-    private readonly definitionsFile: DefinitionsFile,
-    private readonly releaseLock: () => void,
-  ) {}
+  ) {
+    this.recorder = opts.recorder ?? noRecorder;
+  }
 
+  /** The caller holds the data directory's lock (see core.ts). */
   static async open(opts: SupervisorOptions): Promise<Supervisor> {
     const logDir = join(opts.dataDir, 'logs');
     mkdirSync(logDir, { recursive: true });
-    const lock = acquireDataDirLock(opts.dataDir);
     const eventLog = new SupervisorEventLog(join(logDir, 'supervisor.log'));
     try {
       const runState = new RunStateFile(join(opts.dataDir, 'run-state.json'));
@@ -75,7 +99,6 @@ export class Supervisor {
         for (const s of result.survivors) eventLog.append({ type: 'leftover-survived', ...s });
         for (const r of [...result.killed, ...result.gone]) runState.remove(r.service);
       }
-      const definitionsFile = new DefinitionsFile(join(opts.dataDir, 'services.json'));
       // The launcher asks for a log only when it launches, by which time `sup` exists.
       // eslint-disable-next-line prefer-const
       let sup: Supervisor;
@@ -87,26 +110,17 @@ export class Supervisor {
             log: (name) => sup.serviceLog(name),
             runState,
           });
-      sup = new Supervisor(
-        opts,
-        opts.launcher ?? processLauncher!,
-        processLauncher,
-        eventLog,
-        definitionsFile,
-        () => lock.release(),
-      );
-      const definitions = opts.definitions ?? definitionsFile.load() ?? defaultDefinitions(opts.servicesDir);
-      for (const def of definitions) sup.addRunner(def);
+      sup = new Supervisor(opts, opts.launcher ?? processLauncher!, processLauncher, eventLog);
+      for (const def of opts.definitions) sup.addRunner(def);
       sup.timers.push(setInterval(() => void sup.sample(), opts.sampleIntervalMs ?? 2000));
       sup.timers.push(setInterval(() => sup.emitMetrics(), opts.metricsIntervalMs ?? 1000));
       sup.timers.push(setInterval(() => sup.flushLogLines(), LOG_BATCH_MS));
       for (const t of sup.timers) t.unref();
-      eventLog.append({ type: 'supervisor-started', pid: process.pid, services: definitions.length });
+      eventLog.append({ type: 'supervisor-started', pid: process.pid, services: opts.definitions.length });
       if (opts.autostart ?? true) void sup.autostart();
       return sup;
     } catch (error) {
       await eventLog.close();
-      lock.release();
       throw error;
     }
   }
@@ -183,8 +197,8 @@ export class Supervisor {
     if (this.runners.has(def.name)) {
       throw new ApiError('conflict', `a service named "${def.name}" already exists`, 'definition.name');
     }
+    this.recorder.saveDefinition(def);
     const runner = this.addRunner(def);
-    this.save();
     this.eventLog.append({ type: 'service-added', service: def.name });
     return runner.info();
   }
@@ -198,8 +212,9 @@ export class Supervisor {
         'definition.name',
       );
     }
-    const info = runner.update(this.validate(input));
-    this.save();
+    const def = this.validate(input);
+    this.recorder.saveDefinition(def);
+    const info = runner.update(def);
     this.eventLog.append({ type: 'service-updated', service: name, pendingChanges: info.pendingChanges });
     return info;
   }
@@ -216,11 +231,11 @@ export class Supervisor {
         `${dependents.join(', ')} depend${dependents.length === 1 ? 's' : ''} on ${name}`,
       );
     }
+    this.recorder.removeDefinition(name);
     runner.dispose();
     this.runners.delete(name);
     await this.logs.get(name)?.close();
     this.logs.delete(name);
-    this.save();
     this.eventLog.append({ type: 'service-removed', service: name });
     this.opts.events.emit('service.removed', { name });
     return { removed: name };
@@ -246,7 +261,6 @@ export class Supervisor {
       await Promise.all([...this.logs.values()].map((l) => l.close()));
       this.eventLog.append({ type: 'supervisor-stopped', pid: process.pid });
       await this.eventLog.close();
-      this.releaseLock();
     })();
     return this.closing;
   }
@@ -296,6 +310,7 @@ export class Supervisor {
       prober: httpProber,
       hooks: {
         transition: (t, info) => {
+          this.recorder.transition(t);
           this.opts.events.emit('service.transition', t);
           this.opts.events.emit('service.state', info);
           this.eventLog.append({ type: 'transition', ...t });
@@ -305,9 +320,14 @@ export class Supervisor {
           this.updateDependents(t.service);
         },
         alert: (a) => {
+          this.recorder.alert(a);
           this.opts.events.emit('service.alert', a);
           this.eventLog.append({ type: 'alert', ...a });
           this.serviceLog(a.service).note(`${a.severity}: ${a.message}`);
+        },
+        cleared: (service, kind, reason) => {
+          this.recorder.alertCleared(service, kind, Date.now());
+          this.eventLog.append({ type: 'alert-cleared', service, kind, reason });
         },
       },
     });
@@ -354,10 +374,24 @@ export class Supervisor {
     if (roots.length === 0) return;
     try {
       const usage = await this.sampler.sample(roots);
+      const at = Date.now();
+      const values: { service: string; metric: string; value: number }[] = [];
       for (const [name, u] of usage) {
         this.processLauncher?.track(name, u.pids);
-        this.runners.get(name)?.onUsage({ cpuPercent: u.cpuPercent, rssBytes: u.rssBytes });
+        const runner = this.runners.get(name);
+        runner?.onUsage({ cpuPercent: u.cpuPercent, rssBytes: u.rssBytes });
+        values.push(
+          { service: name, metric: 'cpu', value: u.cpuPercent },
+          { service: name, metric: 'rss', value: u.rssBytes },
+        );
+        const info = runner?.info();
+        if (info?.lastHeartbeatAt)
+          values.push({ service: name, metric: 'heartbeatAge', value: at - info.lastHeartbeatAt });
+        for (const [metric, value] of Object.entries(info?.metrics ?? {})) {
+          if (Number.isFinite(value)) values.push({ service: name, metric: `app.${metric}`, value });
+        }
       }
+      this.recorder.samples(at, values);
     } catch (error) {
       this.eventLog.append({ type: 'sample-failed', reason: (error as Error).message });
     }
@@ -399,8 +433,43 @@ export class Supervisor {
     this.opts.events.emit('metrics', sample);
   }
 
-  private save(): void {
-    this.definitionsFile.save([...this.runners.values()].map((r) => r.definition));
+  /**
+   * Replaces every definition at once (a configuration import). Checked whole before anything
+   * changes: a service the new set drops must be stopped. `commit` makes it durable first.
+   */
+  replaceDefinitions(defs: ServiceDefinition[], commit: () => void): void {
+    const keep = new Set(defs.map((d) => d.name));
+    const running = [...this.runners.values()].filter(
+      (r) => !keep.has(r.name) && r.current !== 'stopped' && r.current !== 'fatal',
+    );
+    if (running.length > 0) {
+      throw new ApiError(
+        'conflict',
+        `the new configuration drops ${running.map((r) => `${r.name} (${r.current})`).join(', ')}: stop first`,
+      );
+    }
+    commit();
+    for (const r of [...this.runners.values()]) {
+      if (keep.has(r.name)) continue;
+      r.dispose();
+      this.runners.delete(r.name);
+      this.opts.events.emit('service.removed', { name: r.name });
+    }
+    for (const def of defs) {
+      const existing = this.runners.get(def.name);
+      if (existing) existing.update(def);
+      else this.opts.events.emit('service.state', this.addRunner(def).info());
+    }
+    this.eventLog.append({ type: 'configuration-replaced', services: defs.length });
+  }
+
+  /** How often resource samples are taken (and recorded). */
+  setSampleInterval(ms: number): void {
+    const old = this.timers.shift();
+    if (old) clearInterval(old);
+    const t = setInterval(() => void this.sample(), ms);
+    t.unref();
+    this.timers.unshift(t);
   }
 
   private dependentsOf(name: string): string[] {

@@ -1,0 +1,192 @@
+/** The core with its real control.db: configuration that survives, history the API can query. */
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createCore, type Core } from '../../src/main/core';
+import type { ConfigChange } from '../../src/shared/config';
+import type { Envelope } from '../../src/shared/errors';
+import type { AlertRecord, EventRecord, Page, SeriesResult } from '../../src/shared/history';
+import type { ServiceInfo } from '../../src/shared/services';
+import type { Settings } from '../../src/shared/settings';
+import { until } from '../helpers/process-fixtures';
+import { tempDir } from '../helpers/temp-dir';
+
+const servicesDir = resolve(import.meta.dirname, '../../out/services');
+const fixture = resolve(import.meta.dirname, '../fixtures/children/fixture.mjs');
+
+let dir: ReturnType<typeof tempDir>;
+let core: Core | null;
+
+async function open(): Promise<Core> {
+  core = await createCore({
+    mode: 'headless',
+    dataDir: dir.path,
+    servicesDir,
+    supervisor: { autostart: false, sampleIntervalMs: 200 },
+  });
+  return core;
+}
+
+async function call<T>(command: string, input: unknown = {}): Promise<Envelope<T>> {
+  return (await core!.router.dispatch(command, input, { transport: 'internal' })) as Envelope<T>;
+}
+
+async function ok<T>(command: string, input: unknown = {}): Promise<T> {
+  const r = await call<T>(command, input);
+  if (!r.ok) throw new Error(`${command}: ${r.error.code} ${r.error.message}`);
+  return r.result;
+}
+
+beforeEach(() => {
+  dir = tempDir();
+  core = null;
+});
+
+afterEach(async () => {
+  await core?.close();
+  dir.remove();
+});
+
+const crasher = {
+  name: 'crasher',
+  kind: 'custom',
+  program: {
+    type: 'command',
+    command: process.execPath,
+    args: [fixture, '--exit-after', '300', '--code', '3'],
+  },
+  protocol: 'vigil',
+  heartbeat: { intervalMs: 200, timeoutMs: 2000 },
+  restart: {
+    backoff: { type: 'steps', stepsMs: [100] },
+    crashLoop: { maxFailures: 2, windowMs: 60_000, action: 'fatal' },
+  },
+};
+
+describe('core with control.db', () => {
+  it('creates the default configuration on first run, and keeps what a person changes', async () => {
+    await open();
+    const first = await ok<ServiceInfo[]>('services.list');
+    expect(first.map((s) => s.name)).toContain('selfcheck');
+    await ok('services.remove', { name: 'selfcheck' });
+    await ok('services.add', { definition: crasher });
+    await core!.close();
+    await open();
+    const names = (await ok<ServiceInfo[]>('services.list')).map((s) => s.name);
+    expect(names).toEqual(['crasher']); // removed defaults stay removed
+  });
+
+  it('records transitions and alerts, and a person can acknowledge an alert', async () => {
+    await open();
+    await ok('services.add', { definition: crasher });
+    await ok('services.start', { name: 'crasher' });
+    await until(() => core!.supervisor.get('crasher').state === 'fatal', 'fatal');
+    const events = await ok<Page<EventRecord>>('events.list', { service: 'crasher' });
+    expect(events.items[0]).toMatchObject({ to: 'fatal', service: 'crasher' });
+    expect(events.items.some((e) => e.to === 'backoff' && e.exitCode === 3)).toBe(true);
+    const page = await ok<Page<EventRecord>>('events.list', { service: 'crasher', limit: 2 });
+    expect(page.items).toHaveLength(2);
+    const rest = await ok<Page<EventRecord>>('events.list', { service: 'crasher', before: page.next });
+    expect(rest.items[0]!.id).toBeLessThan(page.items[1]!.id);
+
+    const alerts = await ok<Page<AlertRecord>>('alerts.list', { open: true });
+    const fatal = alerts.items.find((a) => a.kind === 'fatal')!;
+    expect(fatal).toMatchObject({ service: 'crasher', acknowledgedAt: null });
+    const acked = await ok<AlertRecord>('alerts.acknowledge', { id: fatal.id });
+    expect(acked.acknowledgedAt).not.toBeNull();
+    expect(await call('alerts.acknowledge', { id: 999_999 })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+    await ok('services.acknowledge', { name: 'crasher' });
+    const cleared = await ok<Page<AlertRecord>>('alerts.list', { service: 'crasher', kind: 'fatal' });
+    expect(cleared.items[0]!.clearedAt).not.toBeNull();
+  });
+
+  it('records resource samples as metric series', async () => {
+    await open();
+    await ok('services.add', {
+      definition: { ...crasher, name: 'steady', program: { ...crasher.program, args: [fixture] } },
+    });
+    const from = Date.now();
+    await ok('services.start', { name: 'steady' });
+    await until(async () => {
+      const s = await ok<SeriesResult>('history.series', {
+        service: 'steady',
+        metric: 'rss',
+        from,
+        to: Date.now() + 1000,
+      });
+      return s.points.length >= 2;
+    }, 'samples');
+    const rss = await ok<SeriesResult>('history.series', {
+      service: 'steady',
+      metric: 'rss',
+      from,
+      to: Date.now() + 1000,
+    });
+    expect(rss.resolution).toBe('raw');
+    expect(rss.points[0]!.avg).toBeGreaterThan(10 * 1024 * 1024);
+    const keys = await ok<{ service: string; metric: string }[]>('history.metrics', { service: 'steady' });
+    expect(keys.map((k) => k.metric)).toEqual(expect.arrayContaining(['cpu', 'rss']));
+    expect(await call('history.series', { service: 'steady', metric: 'rss', from: 10, to: 5 })).toMatchObject(
+      {
+        ok: false,
+        error: { code: 'invalid_input', field: 'to' },
+      },
+    );
+  });
+
+  it('exports and imports the whole configuration, with a dry run, and a bad import changes nothing', async () => {
+    await open();
+    const { text } = await ok<{ text: string }>('config.export', { format: 'yaml' });
+    expect(text).toContain('selfcheck');
+    const edited = text.replace(/rawHours: 24/, 'rawHours: 48');
+    const dry = await ok<{ applied: boolean; changes: ConfigChange[] }>('config.import', { text: edited });
+    expect(dry.applied).toBe(false);
+    expect(dry.changes).toEqual([
+      { kind: 'change', path: 'settings.retention.rawHours', before: 24, after: 48 },
+    ]);
+    expect((await ok<Settings>('settings.get')).retention.rawHours).toBe(24);
+
+    const bad = await call('config.import', {
+      text: edited.replace('kind: custom', 'kind: bogus'),
+      dryRun: false,
+    });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
+    expect((await ok<Settings>('settings.get')).retention.rawHours).toBe(24);
+
+    const applied = await ok<{ applied: boolean }>('config.import', { text: edited, dryRun: false });
+    expect(applied.applied).toBe(true);
+    await core!.close();
+    await open();
+    expect((await ok<Settings>('settings.get')).retention.rawHours).toBe(48);
+  });
+
+  it('validates settings changes, naming the field, and keeps them across a restart', async () => {
+    await open();
+    expect(await call('settings.update', { patch: { retention: { rawHours: 0 } } })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input', field: expect.stringMatching(/retention\.rawHours/) },
+    });
+    const s = await ok<Settings>('settings.update', { patch: { theme: 'light' } });
+    expect(s.theme).toBe('light');
+    await core!.close();
+    await open();
+    expect((await ok<Settings>('settings.get')).theme).toBe('light');
+  });
+});
+
+describe('a bad control.db', () => {
+  it('is refused with a clear error naming the file, and moved aside only when asked', async () => {
+    writeFileSync(join(dir.path, 'control.db'), 'this is not a database, just some bytes '.repeat(200));
+    await expect(createCore({ mode: 'headless', dataDir: dir.path, servicesDir })).rejects.toThrow(
+      /control\.db is not a valid database.*--recover-store/s,
+    );
+    core = await createCore({ mode: 'headless', dataDir: dir.path, servicesDir, recoverStore: true });
+    const aside = readdirSync(dir.path).filter((f) => f.startsWith('control.db.bad-'));
+    expect(aside).toHaveLength(1);
+    expect(existsSync(join(dir.path, aside[0]!))).toBe(true);
+    expect((await ok<ServiceInfo[]>('services.list')).map((s) => s.name)).toContain('selfcheck');
+  });
+});
