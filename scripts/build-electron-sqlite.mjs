@@ -4,7 +4,7 @@
 //
 // Needs: network access to Electron's headers (https://electronjs.org/headers), Python 3 and a C++
 // toolchain (node-gyp's usual requirements). Run on a machine that has them, then ship native/.
-//   node scripts/build-electron-sqlite.mjs [--arch=x64|arm64]
+//   npm run rebuild:electron   (node scripts/build-electron-sqlite.mjs [--arch=x64|arm64])
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

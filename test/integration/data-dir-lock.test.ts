@@ -52,6 +52,7 @@ describe.skipIf(process.platform === 'win32')('acquireDataDirLock', () => {
       startTime: processIdentitySync(process.pid)!.startTime,
       host: hostname(),
       createdAt: expect.any(Number),
+      nonce: expect.stringMatching(/^[0-9a-f]{16}$/),
     });
   });
 

@@ -266,6 +266,46 @@ describe('writing', () => {
   });
 });
 
+describe('timers', () => {
+  it('the writer works off a backlog one bounded batch per turn of the event loop', async () => {
+    writer.close();
+    db.close();
+    open({ flushIntervalMs: 20, maxBatchRows: 200 });
+    for (let s = 0; s < 10; s++) {
+      writer.recordSamples(
+        T0 + s * 1000,
+        Array.from({ length: 100 }, (_, k) => ({ service: 'a', metric: `m${k}`, value: s })),
+      );
+    }
+    await vi.waitFor(() => expect(db.prepare('SELECT count(*) FROM samples_raw').pluck().get()).toBe(1000));
+    expect(writer.stats().batches).toBeGreaterThanOrEqual(6);
+    expect(writer.stats().maxBatchMs).toBeLessThan(100);
+  });
+
+  it('the store flushes, rolls up and checkpoints on its own', async () => {
+    writer.close();
+    db.close();
+    const now = T0 + 10 * 60_000;
+    const store = ControlStore.open(dir.path, {
+      now: () => now,
+      flushIntervalMs: 10,
+      maintenanceIntervalMs: 10,
+      onError: (e) => errors.push(e),
+    });
+    for (let s = 0; s < 300; s++) {
+      store.history.recordSamples(T0 + s * 1000, [{ service: 'okx', metric: 'cpu', value: s }]);
+    }
+    await vi.waitFor(() => expect(store.db.prepare('SELECT count(*) FROM samples_1m').pluck().get()).toBe(5));
+    await vi.waitFor(() => {
+      const [r] = store.db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
+      expect(r!.log).toBe(r!.checkpointed);
+    });
+    store.close();
+    expect(errors).toEqual([]);
+    open(); // for afterEach
+  });
+});
+
 describe('ControlStore', () => {
   it('ties it together: write, roll up, checkpoint, query, close and reopen', () => {
     writer.close();

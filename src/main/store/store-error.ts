@@ -88,7 +88,7 @@ export function toStoreError(error: unknown, file: string, doing?: string): Stor
     return unreadable(
       file,
       `the SQLite module was built for another runtime: ${message}`,
-      'Build it for Electron with `npm run build:electron-sqlite`, then start Vigil again.',
+      'Build it for Electron with `npm run rebuild:electron`, then start Vigil again.',
       error,
     );
   }
@@ -97,7 +97,7 @@ export function toStoreError(error: unknown, file: string, doing?: string): Stor
       'unreadable',
       file,
       `failed while ${doing} (${message})`,
-      'Vigil keeps working and retries; if this repeats, report it with this message.',
+      'If this repeats, check the disk (free space, permissions), and report it with this message.',
       { cause: error },
     );
   }

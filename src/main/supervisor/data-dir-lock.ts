@@ -2,6 +2,7 @@
  * One supervisor per data directory. Two Vigils on the same data would start every service twice
  * and fight over the run-state file, so the second one refuses to start and says who holds the lock.
  */
+import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname, uptime } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,8 @@ interface LockContent {
   startTime: string;
   host: string;
   createdAt: number;
+  /** Tells two holders in one process apart, so a late release never removes a successor's lock. */
+  nonce?: string;
 }
 
 export class DataDirLockedError extends Error {
@@ -136,6 +139,7 @@ export function acquireDataDirLock(dataDir: string, logger: WarningLogger = cons
     startTime: own?.startTime ?? UNKNOWN_START_TIME,
     host: hostname(),
     createdAt: Date.now(),
+    nonce: randomBytes(8).toString('hex'),
   };
   const text = `${JSON.stringify(mine)}\n`;
 
