@@ -2,19 +2,24 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-/** Writes a file so that a crash at any moment leaves either the old or the new content. */
-export function writeFileAtomically(path: string, content: string): void {
+/**
+ * Writes a file so that a crash at any moment leaves either the old or the new content. `durable:
+ * false` skips the fsyncs: still atomic against a process crash, but a power loss may keep the old
+ * content — right for records of running processes, which a power loss ends anyway.
+ */
+export function writeFileAtomically(path: string, content: string, opts: { durable?: boolean } = {}): void {
+  const durable = opts.durable ?? true;
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w', 0o600);
   try {
     writeSync(fd, content);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   renameSync(tmp, path);
-  if (process.platform !== 'win32') {
+  if (durable && process.platform !== 'win32') {
     // The rename itself is durable only once the directory is synced.
     try {
       const dirFd = openSync(dirname(path), 'r');

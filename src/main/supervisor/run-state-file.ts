@@ -119,7 +119,10 @@ export class RunStateFile {
       }
       return;
     }
-    writeFileAtomically(this.path, `${JSON.stringify({ version: 1, records }, null, 2)}\n`);
+    // Written on every launch (the restart hot path); no fsync needed: see writeFileAtomically.
+    writeFileAtomically(this.path, `${JSON.stringify({ version: 1, records }, null, 2)}\n`, {
+      durable: false,
+    });
   }
 }
 
