@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { arch, platform } from 'node:process';
 import type { AppInfo } from '../shared/api';
 import type { ServiceDefinition } from '../shared/service-definition';
+import type { Settings } from '../shared/settings';
 import { ConfigService } from './api/config-service';
 import { EventHub } from './api/event-hub';
 import { createHandlers } from './api/handlers';
@@ -38,6 +39,7 @@ export interface Core {
   readonly supervisor: Supervisor;
   readonly store: ControlStore;
   info(): AppInfo;
+  settings(): Settings;
   /** Stops every service (traders first), writes what is queued; call before the process exits. */
   close(): Promise<void>;
 }
@@ -112,6 +114,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       supervisor,
       store: s,
       info,
+      settings: () => configService.settings(),
       close: () =>
         (closing ??= (async () => {
           await supervisor.close();

@@ -1,11 +1,13 @@
 /** `npm run headless -- [--port N] [--host H] [--data-dir DIR] [--token T]`, validated with clear errors. */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { defaultSettings } from '../shared/settings';
 
-export const DEFAULT_PORT = 7420;
+const DEFAULT_PORT = defaultSettings().ports.headless;
 
 export interface HeadlessArgs {
-  port: number;
+  /** null: not given, so the stored setting ports.headless applies. */
+  port: number | null;
   host: string;
   dataDir: string | null;
   token: string | null;
@@ -15,7 +17,7 @@ export interface HeadlessArgs {
 
 export const HEADLESS_USAGE = `Usage: npm run headless -- [options]
 
-  --port N         TCP port to serve on (default ${DEFAULT_PORT}; 0 picks a free one)
+  --port N         TCP port to serve on (default: the ports.headless setting, ${DEFAULT_PORT}; 0 picks a free one)
   --host ADDR      address to bind (default 127.0.0.1; anything else exposes Vigil to the network)
   --data-dir DIR   where configuration, history and logs live (default: the user's app-data folder)
   --token T        access token (default: VIGIL_TOKEN, else a new random token printed at start)
@@ -27,7 +29,8 @@ const schema = z.object({
     .number({ message: '--port must be a number' })
     .int('--port must be a whole number')
     .min(0, '--port must be between 0 and 65535')
-    .max(65535, '--port must be between 0 and 65535'),
+    .max(65535, '--port must be between 0 and 65535')
+    .nullable(),
   host: z.string().trim().min(1, '--host must not be empty'),
   dataDir: z.string().trim().min(1, '--data-dir must not be empty').nullable(),
   token: z
@@ -59,7 +62,7 @@ export function parseHeadlessArgs(argv: string[], env: NodeJS.ProcessEnv = proce
     throw new ArgsError((error as Error).message);
   }
   const parsed = schema.safeParse({
-    port: values.port ?? DEFAULT_PORT,
+    port: values.port ?? null,
     host: values.host ?? '127.0.0.1',
     dataDir: values['data-dir'] ?? null,
     token: values.token ?? env.VIGIL_TOKEN ?? null,

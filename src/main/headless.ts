@@ -41,11 +41,12 @@ async function main(): Promise<void> {
   }
   const info = core.info();
 
+  const port = args.port ?? core.settings().ports.headless;
   let server;
   try {
     server = await startHeadlessServer({
       host: args.host,
-      port: args.port,
+      port,
       token: args.token ?? generateToken(),
       rendererDir: paths.rendererDir,
       router: core.router,
@@ -56,11 +57,11 @@ async function main(): Promise<void> {
     const code = (error as NodeJS.ErrnoException).code;
     const why =
       code === 'EADDRINUSE'
-        ? `port ${args.port} on ${args.host} is already in use; choose another with --port`
+        ? `port ${port} on ${args.host} is already in use; choose another with --port`
         : code === 'EADDRNOTAVAIL'
           ? `${args.host} is not an address of this machine`
           : code === 'EACCES'
-            ? `not allowed to bind ${args.host}:${args.port}; use a port above 1023`
+            ? `not allowed to bind ${args.host}:${port}; use a port above 1023`
             : (error as Error).message;
     console.error(`vigil headless: ${why}`);
     await core.close();

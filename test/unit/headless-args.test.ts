@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PORT, parseHeadlessArgs } from '../../src/main/headless-args';
+import { parseHeadlessArgs } from '../../src/main/headless-args';
 import { defaultDataDir } from '../../src/main/paths';
 
 describe('headless arguments', () => {
-  it('defaults to loopback and the default port', () => {
+  it('defaults to loopback, and to the stored port setting', () => {
     expect(parseHeadlessArgs([], {})).toEqual({
-      port: DEFAULT_PORT,
+      port: null, // the stored setting ports.headless applies
       host: '127.0.0.1',
       dataDir: null,
       token: null,
