@@ -152,6 +152,13 @@ describe('browser UI on the headless server', () => {
       await screenshot(page, 'dashboard-selfcheck-running');
 
       await byTestId(page, 'nav-services').click();
+      // Pause and resume go through the child protocol; the row follows.
+      await byTestId(page, 'pause-selfcheck').click();
+      await byTestId(page, 'service-row-selfcheck', { 'data-state': 'paused' }).waitFor();
+      await byTestId(page, 'resume-selfcheck').click();
+      await byTestId(page, 'service-row-selfcheck', { 'data-state': 'running' }).waitFor();
+      expect(await byTestId(page, 'pause-selfcheck').isEnabled()).toBe(true);
+
       await byTestId(page, 'stop-selfcheck').click();
       await byTestId(page, 'service-row-selfcheck', { 'data-state': 'stopped' }).waitFor();
       await byTestId(page, 'start-selfcheck').and(page.locator(':enabled')).waitFor();

@@ -16,3 +16,10 @@ export function Age({ at, staleAfterMs }: { at: number | null; staleAfterMs?: nu
   const stale = staleAfterMs !== undefined && age > staleAfterMs;
   return <span className={stale ? 'num text-warn' : 'num'}>{formatAge(age)}</span>;
 }
+
+/** Time left until `at` ("in 4 s"), ticking every second; a dash when nothing is scheduled. */
+export function Countdown({ at }: { at: number | null }) {
+  const now = useNow();
+  if (at === null) return <span className="muted">—</span>;
+  return <span className="num">in {formatDuration(Math.max(0, at - now))}</span>;
+}

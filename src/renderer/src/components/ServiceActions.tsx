@@ -1,11 +1,12 @@
 /**
- * Start / Stop / Restart for one service, enabled only when they make sense. Starting a trader is
- * the person's explicit act (DESIGN.md, Safety): it asks for a confirmation first.
+ * Start / Stop / Restart / Pause or Resume for one service, enabled only when they make sense, and
+ * Acknowledge for a fatal one. Starting a trader is the person's explicit act (DESIGN.md, Safety): it
+ * asks for a confirmation first.
  */
 import { useState } from 'react';
 import type { ServiceInfo } from '../../../shared/services';
 import { useApi } from '../connection-context';
-import { canRestart, canStart, canStop } from '../lib/service-state';
+import { canAcknowledge, canPause, canRestart, canResume, canStart, canStop } from '../lib/service-state';
 import type { ServiceAction } from '../stores/actions';
 import { runServiceAction, useActionsStore } from '../stores/actions';
 import { useConnectionStore } from '../stores/connection';
@@ -74,6 +75,35 @@ export function ServiceActions({
         enabled={idle && canRestart(state)}
         onClick={() => run('restart')}
       />
+      {canResume(state) ? (
+        <ActionButton
+          label="Resume"
+          busyLabel="Resuming…"
+          testId={`${testIdPrefix}resume-${name}`}
+          busy={busy === 'resume'}
+          enabled={idle}
+          onClick={() => run('resume')}
+        />
+      ) : (
+        <ActionButton
+          label="Pause"
+          busyLabel="Pausing…"
+          testId={`${testIdPrefix}pause-${name}`}
+          busy={busy === 'pause'}
+          enabled={idle && canPause(state)}
+          onClick={() => run('pause')}
+        />
+      )}
+      {canAcknowledge(state) && (
+        <ActionButton
+          label="Acknowledge"
+          busyLabel="Acknowledging…"
+          testId={`${testIdPrefix}acknowledge-${name}`}
+          busy={busy === 'acknowledge'}
+          enabled={idle}
+          onClick={() => run('acknowledge')}
+        />
+      )}
     </div>
   );
 }

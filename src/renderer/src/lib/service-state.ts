@@ -20,8 +20,9 @@ export function isUp(state: ServiceState): boolean {
   return state !== 'stopped' && state !== 'fatal' && state !== 'backoff';
 }
 
+/** A fatal service needs a person's acknowledgement before it may start again (the supervisor enforces it). */
 export function canStart(state: ServiceState): boolean {
-  return state === 'stopped' || state === 'fatal' || state === 'backoff';
+  return state === 'stopped' || state === 'backoff';
 }
 
 export function canStop(state: ServiceState): boolean {
@@ -40,7 +41,18 @@ export function canRestart(state: ServiceState): boolean {
     state === 'starting' ||
     state === 'paused' ||
     state === 'reloading' ||
-    state === 'fatal' ||
     state === 'backoff'
   );
+}
+
+export function canPause(state: ServiceState): boolean {
+  return state === 'running';
+}
+
+export function canResume(state: ServiceState): boolean {
+  return state === 'paused';
+}
+
+export function canAcknowledge(state: ServiceState): boolean {
+  return state === 'fatal';
 }

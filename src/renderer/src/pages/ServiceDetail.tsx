@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import type { ServiceInfo, ServiceProgram } from '../../../shared/services';
 import { useConnection } from '../connection-context';
-import { Age, Uptime } from '../components/Elapsed';
+import { Age, Countdown, Uptime } from '../components/Elapsed';
 import { Field, Fields } from '../components/Fields';
 import { JsonBlock } from '../components/JsonBlock';
 import { ServiceActions } from '../components/ServiceActions';
@@ -50,8 +50,40 @@ export function ServiceDetail({ service }: { service: ServiceInfo }) {
             <Field label="Uptime">
               {up ? <Uptime since={service.startedAt} /> : <span className="muted">—</span>}
             </Field>
+            <Field label="Health" testId="detail-health">
+              {service.health ? (
+                <span className={service.health === 'healthy' ? '' : 'text-warn'}>
+                  {service.health}
+                  {service.healthReason ? <span className="muted"> — {service.healthReason}</span> : null}
+                </span>
+              ) : (
+                <span className="muted">—</span>
+              )}
+            </Field>
             <Field label="Restarts">
               <span className="num">{service.restarts}</span>
+              {service.failures > 0 && (
+                <span className={service.crashLoop ? 'text-warn' : 'muted'}>
+                  {' '}
+                  ({service.failures} recent failure{service.failures === 1 ? '' : 's'}
+                  {service.crashLoop ? ', crash loop' : ''})
+                </span>
+              )}
+            </Field>
+            {service.state === 'backoff' && (
+              <Field label="Next restart" testId="detail-next-restart">
+                <Countdown at={service.nextRestartAt} />
+              </Field>
+            )}
+            <Field label="CPU / memory">
+              {service.cpuPercent === null || service.rssBytes === null ? (
+                <span className="muted">—</span>
+              ) : (
+                <span className="num">
+                  {service.cpuPercent.toFixed(1)} % · {(service.rssBytes / 2 ** 20).toFixed(0)} MB
+                  <span className="muted"> (whole process tree)</span>
+                </span>
+              )}
             </Field>
             <Field label="Last exit">{describeExit(service.lastExit)}</Field>
             <Field label="Last heartbeat" testId="detail-heartbeat">
@@ -134,10 +166,9 @@ function describeProgram(program: ServiceProgram): string {
 
 function describeExit(exit: ServiceInfo['lastExit']) {
   if (!exit) return <span className="muted">—</span>;
-  const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code ?? '?'}`;
   return (
     <span>
-      {how} <span className="muted">at {formatTimestamp(exit.at)}</span>
+      {exit.reason} <span className="muted">at {formatTimestamp(exit.at)}</span>
     </span>
   );
 }

@@ -1,5 +1,5 @@
 /**
- * Start/stop/restart requests in flight and their last error, per service, so the table row and the
+ * Service requests (start, stop, restart, pause, resume, acknowledge) in flight and their last error, per service, so the table row and the
  * detail panel show the same busy state and the same typed error.
  */
 import { create } from 'zustand';
@@ -7,7 +7,7 @@ import type { VigilApi } from '../../../shared/client';
 import type { ApiErrorShape } from '../../../shared/errors';
 import { useServicesStore } from './services';
 
-export type ServiceAction = 'start' | 'stop' | 'restart';
+export type ServiceAction = 'start' | 'stop' | 'restart' | 'pause' | 'resume' | 'acknowledge';
 
 interface ActionsStore {
   busy: Readonly<Record<string, ServiceAction | undefined>>;
