@@ -49,61 +49,56 @@ export function ServiceActions({
     );
   }
 
+  const { kind } = service;
+  // One row of buttons; Pause and Resume share a place, Acknowledge appears only for a fatal service.
+  const buttons: {
+    action: ServiceAction;
+    label: string;
+    busyLabel: string;
+    enabled: boolean;
+    shown: boolean;
+  }[] = [
+    { action: 'start', label: 'Start', busyLabel: 'Starting…', enabled: canStart(state), shown: true },
+    { action: 'stop', label: 'Stop', busyLabel: 'Stopping…', enabled: canStop(state), shown: true },
+    {
+      action: 'restart',
+      label: 'Restart',
+      busyLabel: 'Restarting…',
+      enabled: canRestart(state),
+      shown: true,
+    },
+    {
+      action: 'pause',
+      label: 'Pause',
+      busyLabel: 'Pausing…',
+      enabled: canPause(state),
+      shown: !canResume(state),
+    },
+    { action: 'resume', label: 'Resume', busyLabel: 'Resuming…', enabled: true, shown: canResume(state) },
+    {
+      action: 'acknowledge',
+      label: 'Acknowledge',
+      busyLabel: 'Acknowledging…',
+      enabled: true,
+      shown: canAcknowledge(state),
+    },
+  ];
+
   return (
     <div className="actions">
-      <ActionButton
-        label="Start"
-        busyLabel="Starting…"
-        testId={`${testIdPrefix}start-${name}`}
-        busy={busy === 'start'}
-        enabled={idle && canStart(state)}
-        onClick={() => (service.kind === 'trader' ? setConfirming(true) : run('start'))}
-      />
-      <ActionButton
-        label="Stop"
-        busyLabel="Stopping…"
-        testId={`${testIdPrefix}stop-${name}`}
-        busy={busy === 'stop'}
-        enabled={idle && canStop(state)}
-        onClick={() => run('stop')}
-      />
-      <ActionButton
-        label="Restart"
-        busyLabel="Restarting…"
-        testId={`${testIdPrefix}restart-${name}`}
-        busy={busy === 'restart'}
-        enabled={idle && canRestart(state)}
-        onClick={() => run('restart')}
-      />
-      {canResume(state) ? (
-        <ActionButton
-          label="Resume"
-          busyLabel="Resuming…"
-          testId={`${testIdPrefix}resume-${name}`}
-          busy={busy === 'resume'}
-          enabled={idle}
-          onClick={() => run('resume')}
-        />
-      ) : (
-        <ActionButton
-          label="Pause"
-          busyLabel="Pausing…"
-          testId={`${testIdPrefix}pause-${name}`}
-          busy={busy === 'pause'}
-          enabled={idle && canPause(state)}
-          onClick={() => run('pause')}
-        />
-      )}
-      {canAcknowledge(state) && (
-        <ActionButton
-          label="Acknowledge"
-          busyLabel="Acknowledging…"
-          testId={`${testIdPrefix}acknowledge-${name}`}
-          busy={busy === 'acknowledge'}
-          enabled={idle}
-          onClick={() => run('acknowledge')}
-        />
-      )}
+      {buttons
+        .filter((b) => b.shown)
+        .map((b) => (
+          <ActionButton
+            key={b.action}
+            label={b.label}
+            busyLabel={b.busyLabel}
+            testId={`${testIdPrefix}${b.action}-${name}`}
+            busy={busy === b.action}
+            enabled={idle && b.enabled}
+            onClick={() => (b.action === 'start' && kind === 'trader' ? setConfirming(true) : run(b.action))}
+          />
+        ))}
     </div>
   );
 }
