@@ -1,12 +1,13 @@
 /**
  * The embedded bus between real processes: throughput from one publisher to one subscriber (batched
  * bus frames vs bare `ws` sending one frame per message, same messages, same loopback), end-to-end
- * latency at a paced 10,000 msg/s, and fan-out to 4 subscriber processes. Ratios compare runs made
- * within this same process, one after the other.
+ * latency at a paced 10,000 msg/s, and fan-out to 4 subscriber processes; the same loads over a real
+ * nats-server side by side. Ratios compare runs made within this same process, one after the other.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NatsServer } from '../test/helpers/nats-server';
 import { tempDir } from '../test/helpers/temp-dir';
 
 const CHILD = fileURLToPath(new URL('./children/bus-bench-child.ts', import.meta.url));
@@ -57,7 +58,7 @@ function pct(values: number[], p: number): number {
 
 /** Runs one publisher and `subs` subscribers; returns per-subscriber results of one workload. */
 async function run(
-  kind: 'bus' | 'ws',
+  kind: 'bus' | 'nats' | 'ws',
   listen: string,
   subs: number,
   workload: Reply,
@@ -92,6 +93,7 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 async function main(): Promise<void> {
   const dir = tempDir('vbus-bench-');
+  const nats = await NatsServer.start();
   try {
     const burst = { op: 'burst', count: THROUGHPUT_MESSAGES };
     console.log(
@@ -100,6 +102,7 @@ async function main(): Promise<void> {
     const ws = await run('ws', '', 1, burst, THROUGHPUT_MESSAGES);
     const busTcp = await run('bus', '127.0.0.1:0', 1, burst, THROUGHPUT_MESSAGES);
     const busUnix = await run('bus', join(dir.path, 'a.sock'), 1, burst, THROUGHPUT_MESSAGES);
+    const viaNats = await run('nats', nats.url, 1, burst, THROUGHPUT_MESSAGES);
     const rate = (r: { seconds: number }): number => THROUGHPUT_MESSAGES / r.seconds;
     console.log(`  raw ws (1 frame/msg), TCP loopback: ${fmt(rate(ws))} msg/s`);
     console.log(
@@ -107,6 +110,9 @@ async function main(): Promise<void> {
     );
     console.log(
       `  bus (batched), Unix socket:         ${fmt(rate(busUnix))} msg/s  = ${(rate(busUnix) / rate(ws)).toFixed(2)}x ws  (dropped ${busUnix.dropped})`,
+    );
+    console.log(
+      `  bus over nats-server:               ${fmt(rate(viaNats))} msg/s  = ${(rate(viaNats) / rate(ws)).toFixed(2)}x ws, ${(rate(viaNats) / rate(busTcp)).toFixed(2)}x embedded TCP`,
     );
 
     const latencyCount = LATENCY_RATE * LATENCY_SECONDS;
@@ -116,6 +122,7 @@ async function main(): Promise<void> {
     for (const [label, kind, listen] of [
       ['bus, Unix socket', 'bus', join(dir.path, 'b.sock')],
       ['bus, TCP loopback', 'bus', '127.0.0.1:0'],
+      ['bus over nats-server', 'nats', nats.url],
       ['raw ws, TCP loopback', 'ws', ''],
     ] as const) {
       const r = await run(
@@ -136,6 +143,7 @@ async function main(): Promise<void> {
     );
     for (const [label, kind, listen] of [
       ['bus, Unix socket', 'bus', join(dir.path, 'c.sock')],
+      ['bus over nats-server', 'nats', nats.url],
       ['raw ws, TCP loopback', 'ws', ''],
     ] as const) {
       const r = await run(kind, listen, 4, { op: 'burst', count: FANOUT_MESSAGES }, FANOUT_MESSAGES);
@@ -144,6 +152,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
+    await nats.stop();
     dir.remove();
   }
 }

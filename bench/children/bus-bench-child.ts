@@ -1,10 +1,13 @@
 /**
  * One process of the bus bench, driven over the IPC channel. Roles (argv[2]):
- * - `bus-pub` / `ws-pub`: publisher (embedded bus, or a bare `ws` server sending one frame per message);
- * - `bus-sub` / `ws-sub`: subscriber connecting to argv[3], reporting counts and latencies.
+ * - `bus-pub` / `nats-pub` / `ws-pub`: publisher (embedded bus; the bus over a NATS server at argv[3];
+ *   or a bare `ws` server sending one frame per message);
+ * - `bus-sub` / `nats-sub` / `ws-sub`: subscriber connecting to argv[3], reporting counts and latencies.
  */
 import WebSocket, { WebSocketServer } from 'ws';
 import { EmbeddedBus } from '../../src/services/bus/embedded';
+import { NatsBus } from '../../src/services/bus/nats';
+import type { Bus } from '../../src/services/bus/types';
 
 type Msg = { op: string; [k: string]: unknown };
 const role = process.argv[2];
@@ -47,12 +50,16 @@ async function paced(publishOne: (seq: number) => void, rate: number, seconds: n
 }
 
 async function main(): Promise<void> {
-  if (role === 'bus-pub') {
-    const bus = await EmbeddedBus.open({ listen: target, queueCapacity: 100_000 });
+  if (role === 'bus-pub' || role === 'nats-pub') {
+    const nats = role === 'nats-pub';
+    const bus: Bus = nats
+      ? await NatsBus.connect({ servers: target })
+      : await EmbeddedBus.open({ listen: target, queueCapacity: 100_000 });
     const publishOne = (seq: number): void => bus.publish(SUBJECT, tick(seq));
     process.on('message', async (m: Msg) => {
       if (m.op === 'wait') {
-        while (bus.metrics().subscribers.filter((s) => s.patterns.length > 0).length < Number(m.n))
+        // NATS cannot list remote subscribers; the subscribers said 'connected' after their SUB flushed.
+        while (!nats && bus.metrics().subscribers.filter((s) => s.patterns.length > 0).length < Number(m.n))
           await yieldTurn();
         send({ op: 'ready' });
       } else if (m.op === 'burst') {
@@ -66,7 +73,7 @@ async function main(): Promise<void> {
         send({ op: 'sent', t0, dropped: bus.metrics().dropped });
       }
     });
-    send({ op: 'listening', address: bus.address });
+    send({ op: 'listening', address: nats ? target : (bus as EmbeddedBus).address });
   } else if (role === 'ws-pub') {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise((r) => wss.once('listening', r));
@@ -119,6 +126,10 @@ async function main(): Promise<void> {
       const bus = await EmbeddedBus.open({ peers: [target] });
       bus.subscribe('md.*.BTCUSDT.>', (m) => onMessage(m.data as { hr: number }));
       await bus.whenConnected();
+    } else if (role === 'nats-sub') {
+      const bus = await NatsBus.connect({ servers: target, queueCapacity: 1_000_000 });
+      bus.subscribe('md.*.BTCUSDT.>', (m) => onMessage(m.data as { hr: number }));
+      await bus.flush(); // the subscription has reached the server
     } else {
       const ws = new WebSocket(target);
       ws.on('message', (d) => onMessage((JSON.parse(String(d)) as [string, number, { hr: number }])[2]));
