@@ -7,7 +7,7 @@ import { arch, platform } from 'node:process';
 import type { AppInfo } from '../shared/api';
 import type { ServiceDefinition } from '../shared/service-definition';
 import type { Settings } from '../shared/settings';
-import { ConfigService } from './api/config-service';
+import { ConfigService, loadSettings } from './api/config-service';
 import { EventHub } from './api/event-hub';
 import { createHandlers } from './api/handlers';
 import { HistoryService } from './api/history-service';
@@ -71,21 +71,24 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     };
     const events = new EventHub();
     const stored = opts.definitions ?? config.listServices();
+    // Settings before the supervisor: autostarted children already need the bus and the sampling rate.
+    const initial = loadSettings(config);
     const supervisor = await Supervisor.open({
       dataDir: opts.dataDir,
       servicesDir: opts.servicesDir,
       events,
       definitions: stored,
       recorder,
+      bus: initial.bus,
+      sampleIntervalMs: initial.history.sampleIntervalMs,
       ...opts.supervisor,
     });
     const configService = new ConfigService(config, supervisor, events, (settings) => {
       s.setRetention(settings.retention);
       supervisor.setSampleInterval(settings.history.sampleIntervalMs);
+      supervisor.setBus(settings.bus);
     });
-    const settings = configService.settings();
-    s.setRetention(settings.retention);
-    if (!opts.supervisor?.sampleIntervalMs) supervisor.setSampleInterval(settings.history.sampleIntervalMs);
+    s.setRetention(initial.retention);
 
     const startedAt = Date.now();
     const info = (): AppInfo => ({

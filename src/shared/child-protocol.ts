@@ -40,7 +40,13 @@ export const childEnv = {
   service: 'VIGIL_SERVICE',
   dataDir: 'VIGIL_DATA_DIR',
   heartbeatMs: 'VIGIL_HEARTBEAT_MS',
+  /** JSON ChildBusConfig: where this child publishes and whom it subscribes from. */
+  bus: 'VIGIL_BUS',
 } as const;
+
+/** Where a protocol child finds the market-data bus (the supervisor decides, per launch). */
+export type ChildBusConfig =
+  { backend: 'embedded'; listen: string; peers: string[] } | { backend: 'nats'; servers: string };
 
 /** DESIGN.md: heartbeat every 1 s, hung after 5 s of silence. */
 export const HEARTBEAT_INTERVAL_MS = 1000;

@@ -91,6 +91,22 @@ const portsSchema = z
     }
   });
 
+/**
+ * The market-data bus children talk over: embedded (no server to install) or a NATS server. A change
+ * reaches a child at its next start.
+ */
+const busBackend = z.enum(['embedded', 'nats']);
+const natsUrl = z
+  .string()
+  .regex(/^(nats|tls):\/\/[^\s]+$/, 'must be a nats:// or tls:// URL, e.g. nats://127.0.0.1:4222');
+const busSchema = z
+  .object({ backend: busBackend.default('embedded'), natsUrl: natsUrl.nullable().default(null) })
+  .strict()
+  .refine((b) => b.backend !== 'nats' || b.natsUrl !== null, {
+    path: ['natsUrl'],
+    message: 'the nats backend needs natsUrl',
+  });
+
 export const settingsSchema = z
   .object({
     // prefault: a missing group is parsed from {}, so its field defaults (and rules) apply.
@@ -101,6 +117,7 @@ export const settingsSchema = z
       .object({ sampleIntervalMs: sampleIntervalMs.default(2000) })
       .strict()
       .prefault({}),
+    bus: busSchema.prefault({}),
   })
   .strict();
 
@@ -120,6 +137,10 @@ export const settingsPatchSchema = z
     theme: theme.optional(),
     ports: z.object({ headless: port.optional(), health: port.nullable().optional() }).strict().optional(),
     history: z.object({ sampleIntervalMs: sampleIntervalMs.optional() }).strict().optional(),
+    bus: z
+      .object({ backend: busBackend.optional(), natsUrl: natsUrl.nullable().optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 

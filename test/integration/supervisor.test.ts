@@ -348,6 +348,34 @@ describe('supervisor with real processes', () => {
       ),
     );
   });
+  it('tells protocol children where the bus is: one publishes, another subscribes with a wildcard', async () => {
+    const child = resolve(import.meta.dirname, '../fixtures/bus/sdk-bus-child.ts');
+    const repo = resolve(import.meta.dirname, '../..');
+    const busService = (name: string, role: string): ServiceDefinitionInput => ({
+      name,
+      kind: 'custom',
+      program: { type: 'command', command: process.execPath, args: ['--import', 'tsx', child, role] },
+      protocol: 'vigil',
+      cwd: repo, // where tsx resolves from
+      heartbeat: { intervalMs: 200, timeoutMs: 5000 },
+    });
+    const s = await open([busService('feed', 'pub'), busService('strategy', 'sub')]);
+    await s.start('feed');
+    await s.start('strategy');
+    const got = await until('a message across the bus', () =>
+      s
+        .logTail('strategy', 20, { stream: 'out' })
+        .find((l) => l.text.startsWith('got md.test-venue.BTCUSDT.trade')),
+    );
+    expect(got.text).toMatch(/"n":\d+/);
+    // The bus counters arrive with the child's metrics (and so into the history).
+    await until('bus metrics', () => (s.get('feed').metrics?.['bus.published'] ?? 0) > 0);
+    await until(
+      'the subscriber’s bus metrics',
+      () => s.get('strategy').metrics?.['bus.dropped'] !== undefined,
+    );
+    expect(s.get('strategy').metrics?.['bus.dropped']).toBe(0);
+  });
 });
 
 describe('one supervisor per data directory', () => {

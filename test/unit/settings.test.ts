@@ -13,6 +13,7 @@ const DEFAULTS: Settings = {
   theme: 'dark',
   ports: { headless: 7420, health: null },
   history: { sampleIntervalMs: 2000 },
+  bus: { backend: 'embedded', natsUrl: null },
 };
 
 /** The error of a patch that must fail, with its field and message. */
@@ -66,6 +67,7 @@ describe('settings schema', () => {
       theme: 'system',
       ports: { headless: 65535, health: 1024 },
       history: { sampleIntervalMs: 60_000 },
+      bus: { backend: 'nats' as const, natsUrl: 'tls://bus.example:4222' },
     };
     expect(settingsSchema.parse(edges)).toEqual(edges);
     expect(settingsSchema.safeParse({ retention: { rawHours: 1, minuteDays: 1, hourDays: 1 } }).success).toBe(
@@ -117,6 +119,7 @@ describe('applySettingsPatch', () => {
         theme: 'light',
         ports: { headless: 9100, health: 9001 },
         history: { sampleIntervalMs: 2000 },
+        bus: { backend: 'embedded', natsUrl: null },
       },
     });
   });
@@ -213,5 +216,15 @@ describe('settingsPatchSchema', () => {
   it('gives no defaults: what is not in the patch stays out of it', () => {
     expect(settingsPatchSchema.parse({})).toEqual({});
     expect(settingsPatchSchema.parse({ retention: {} })).toEqual({ retention: {} });
+  });
+});
+
+describe('bus settings', () => {
+  it('default to the embedded bus, and need a URL for NATS', () => {
+    expect(defaultSettings().bus).toEqual({ backend: 'embedded', natsUrl: null });
+    expect(refused({ bus: { backend: 'nats' } }).field).toMatch(/bus\.natsUrl/);
+    expect(refused({ bus: { natsUrl: 'http://x' } }).field).toMatch(/bus\.natsUrl/);
+    const r = applySettingsPatch(DEFAULTS, { bus: { backend: 'nats', natsUrl: 'nats://127.0.0.1:4222' } });
+    expect(r.ok && r.settings.bus).toEqual({ backend: 'nats', natsUrl: 'nats://127.0.0.1:4222' });
   });
 });

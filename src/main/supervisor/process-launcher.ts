@@ -7,7 +7,7 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { childEnv, type ParentMessage } from '../../shared/child-protocol';
+import { childEnv, type ChildBusConfig, type ParentMessage } from '../../shared/child-protocol';
 import type { ServiceDefinition } from '../../shared/service-definition';
 import { builtinScript } from './definitions';
 import { withParentDeathSignal } from './launch-wrapper';
@@ -26,6 +26,8 @@ import { killTree, signalGroup, waitUntilGone } from './tree-kill';
 export interface LaunchEnvironment {
   dataDir: string;
   servicesDir: string;
+  /** The bus configuration a protocol child gets at launch. */
+  bus(service: string): ChildBusConfig;
   log(service: string): ServiceLog;
   runState: RunStateFile;
 }
@@ -70,6 +72,7 @@ export class ProcessLauncher implements Launcher {
         [childEnv.service]: def.name,
         [childEnv.dataDir]: this.env.dataDir,
         ...(def.heartbeat ? { [childEnv.heartbeatMs]: String(def.heartbeat.intervalMs) } : {}),
+        ...(vigil ? { [childEnv.bus]: JSON.stringify(this.env.bus(def.name)) } : {}),
         // Built-in programs run on this runtime; inside Electron that needs ELECTRON_RUN_AS_NODE.
         ...(def.program.type === 'builtin' ? { ELECTRON_RUN_AS_NODE: '1' } : {}),
       },

@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ChildBusConfig } from '../../shared/child-protocol';
 import { ApiError } from '../../shared/errors';
 import {
   resolveDefinition,
@@ -19,7 +20,10 @@ import type {
   ServiceInfo,
   ServiceTransition,
 } from '../../shared/services';
+import type { Settings } from '../../shared/settings';
 import { zodErrorToApiError } from '../../shared/validation';
+
+type BusSettings = Settings['bus'];
 import type { EventHub } from '../api/event-hub';
 import { SupervisorEventLog } from './event-log';
 import { httpProber } from './http-prober';
@@ -54,6 +58,8 @@ export interface SupervisorOptions {
   events: EventHub;
   definitions: ServiceDefinition[];
   recorder?: SupervisorRecorder;
+  /** The bus children get (default: embedded). */
+  bus?: BusSettings;
   /** Start the services marked autostart (default true). */
   autostart?: boolean;
   sampleIntervalMs?: number;
@@ -74,6 +80,7 @@ export class Supervisor {
   private lastCpuAt = Date.now();
   private closing: Promise<void> | null = null;
   private readonly recorder: SupervisorRecorder;
+  private bus: BusSettings = { backend: 'embedded', natsUrl: null };
 
   private constructor(
     private readonly opts: SupervisorOptions,
@@ -82,6 +89,7 @@ export class Supervisor {
     private readonly eventLog: SupervisorEventLog,
   ) {
     this.recorder = opts.recorder ?? noRecorder;
+    if (opts.bus) this.bus = opts.bus;
   }
 
   /** The caller holds the data directory's lock (see core.ts). */
@@ -108,6 +116,7 @@ export class Supervisor {
             dataDir: opts.dataDir,
             servicesDir: opts.servicesDir,
             log: (name) => sup.serviceLog(name),
+            bus: (name) => sup.busFor(name),
             runState,
           });
       sup = new Supervisor(opts, opts.launcher ?? processLauncher!, processLauncher, eventLog);
@@ -461,6 +470,27 @@ export class Supervisor {
       else this.opts.events.emit('service.state', this.addRunner(def).info());
     }
     this.eventLog.append({ type: 'configuration-replaced', services: defs.length });
+  }
+
+  /** Which bus children get; each child picks it up at its next start. */
+  setBus(bus: BusSettings): void {
+    this.bus = bus;
+  }
+
+  /**
+   * Embedded: every protocol child publishes on its own Unix socket in the data directory and
+   * subscribes from every other protocol service's socket (interest travels to the publisher, so
+   * nothing unwanted crosses). NATS: everyone connects to the configured server.
+   */
+  busFor(name: string): ChildBusConfig {
+    if (this.bus.backend === 'nats' && this.bus.natsUrl)
+      return { backend: 'nats', servers: this.bus.natsUrl };
+    const socket = (service: string) => join(this.opts.dataDir, 'bus', `${service}.sock`);
+    mkdirSync(join(this.opts.dataDir, 'bus'), { recursive: true });
+    const peers = [...this.runners.values()]
+      .filter((r) => r.name !== name && r.definition.protocol === 'vigil')
+      .map((r) => socket(r.name));
+    return { backend: 'embedded', listen: socket(name), peers };
   }
 
   /** How often resource samples are taken (and recorded). */

@@ -4,6 +4,8 @@
  * turns a stop request (or SIGTERM) into one graceful shutdown, and exits by itself when the
  * supervisor is gone, so a crashed or killed supervisor leaves no orphans (supervision.md c8.1).
  */
+import type { Bus } from '../bus/types';
+import { busConfigFromEnv, busMetrics, openBus } from './bus';
 import type { ChildMessage, ParentMessage } from '../../shared/child-protocol';
 import { HEARTBEAT_INTERVAL_MS, childEnv } from '../../shared/child-protocol';
 
@@ -30,6 +32,8 @@ export interface Child {
   status(health: 'healthy' | 'degraded', message?: string): void;
   /** Ends the process after the stop handler, with this exit code. */
   stop(reason: string, code?: number): Promise<void>;
+  /** The market-data bus the supervisor assigned (opened on first use; its counters go with the metrics). */
+  bus(): Promise<Bus>;
 }
 
 /** How often to look for the supervisor's pid; with the grace below, an orphan is gone within 2 s. */
@@ -45,6 +49,18 @@ export function startChild(options: ChildOptions = {}): Child {
     process.send(message, undefined, undefined, () => undefined);
   };
 
+  let bus: Promise<Bus> | null = null;
+  let openedBus: Bus | null = null;
+  const getBus = (): Promise<Bus> => {
+    bus ??= (async () => {
+      const config = busConfigFromEnv();
+      if (!config) throw new Error('no bus: this program was not started by Vigil with the vigil protocol');
+      openedBus = await openBus(config, process.env[childEnv.service] ?? `pid-${process.pid}`);
+      return openedBus;
+    })();
+    return bus;
+  };
+
   let stopping: Promise<void> | null = null;
   const stop = (reason: string, code = 0): Promise<void> => {
     stopping ??= (async () => {
@@ -56,6 +72,7 @@ export function startChild(options: ChildOptions = {}): Child {
         console.error(`stop handler failed: ${String(error)}`);
         code = code || 1;
       }
+      await openedBus?.close().catch(() => undefined);
       process.exit(code);
     })();
     return stopping;
@@ -75,7 +92,8 @@ export function startChild(options: ChildOptions = {}): Child {
     const payload = attempt('heartbeat payload', options.heartbeatPayload);
     send({ type: 'heartbeat', at: Date.now(), ...(payload ? { payload } : {}) });
     const values = attempt('metrics', options.metrics);
-    if (values) send({ type: 'metrics', values });
+    const withBus = openedBus ? { ...values, ...busMetrics(openedBus.metrics()) } : values;
+    if (withBus) send({ type: 'metrics', values: withBus });
   };
   const heartbeat = setInterval(beat, heartbeatInterval());
 
@@ -150,6 +168,7 @@ export function startChild(options: ChildOptions = {}): Child {
       send(message === undefined ? { type: 'status', health } : { type: 'status', health, message });
     },
     stop,
+    bus: getBus,
   };
 }
 
