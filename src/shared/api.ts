@@ -3,6 +3,7 @@
  * headless WebSocket both serve exactly this, through one router (src/main/api/router.ts).
  */
 import { z } from 'zod';
+import type { BusSample } from './bus';
 import type { ConfigChange } from './config';
 import type { AlertRecord, EventRecord, Page, SeriesKey, SeriesResult } from './history';
 import { serviceDefinitionInputSchema } from './service-definition';
@@ -175,6 +176,9 @@ export const events = {
   'service.removed': event<{ name: string }>('A service was removed'),
   metrics: event<MetricsSample>('Every service’s CPU, memory and heartbeat age, once a second'),
   'alert.changed': event<AlertRecord>('An alert was acknowledged or cleared'),
+  'bus.sample': event<BusSample>(
+    'Twice a second per publishing service: message counts and the last message per subject',
+  ),
   'config.changed': event<{ services: number; settings: Settings }>(
     'The configuration was replaced or settings changed',
   ),

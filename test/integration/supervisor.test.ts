@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventHub } from '../../src/main/api/event-hub';
 import { createCore } from '../../src/main/core';
 import { Supervisor } from '../../src/main/supervisor/supervisor';
+import type { BusSample } from '../../src/shared/bus';
 import {
   resolveDefinition,
   type ServiceDefinition,
@@ -359,6 +360,8 @@ describe('supervisor with real processes', () => {
       cwd: repo, // where tsx resolves from
       heartbeat: { intervalMs: 200, timeoutMs: 5000 },
     });
+    const samples: BusSample[] = [];
+    events.listen((event, payload) => event === 'bus.sample' && samples.push(payload as BusSample));
     const s = await open([busService('feed', 'pub'), busService('strategy', 'sub')]);
     await s.start('feed');
     await s.start('strategy');
@@ -375,6 +378,10 @@ describe('supervisor with real processes', () => {
       () => s.get('strategy').metrics?.['bus.dropped'] !== undefined,
     );
     expect(s.get('strategy').metrics?.['bus.dropped']).toBe(0);
+    // The supervisor sees throttled samples (counts and the last message per subject), not the stream.
+    const sample = await until('a sample', () => samples.find((x) => x.service === 'feed'));
+    expect(sample.counts['md.test-venue.BTCUSDT.trade']).toBeGreaterThan(0);
+    expect(sample.last['md.test-venue.BTCUSDT.trade']).toMatchObject({ n: expect.any(Number) });
   });
 });
 

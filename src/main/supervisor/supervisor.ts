@@ -5,7 +5,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { SAMPLE_SUBJECT_PREFIX, type BusSample } from '../../shared/bus';
 import type { ChildBusConfig } from '../../shared/child-protocol';
+import { EmbeddedBus } from '../../services/bus/embedded';
+import type { Bus } from '../../services/bus/types';
 import { ApiError } from '../../shared/errors';
 import {
   resolveDefinition,
@@ -81,6 +84,8 @@ export class Supervisor {
   private closing: Promise<void> | null = null;
   private readonly recorder: SupervisorRecorder;
   private bus: BusSettings = { backend: 'embedded', natsUrl: null };
+  /** The supervisor's own seat on the bus: samples only, joined when the first protocol child launches. */
+  private view: Promise<Bus> | null = null;
 
   private constructor(
     private readonly opts: SupervisorOptions,
@@ -266,6 +271,7 @@ export class Supervisor {
         );
       }
       for (const r of all) r.dispose();
+      await this.view?.then((b) => b.close()).catch(() => undefined);
       this.flushLogLines();
       await Promise.all([...this.logs.values()].map((l) => l.close()));
       this.eventLog.append({ type: 'supervisor-stopped', pid: process.pid });
@@ -483,14 +489,38 @@ export class Supervisor {
    * nothing unwanted crosses). NATS: everyone connects to the configured server.
    */
   busFor(name: string): ChildBusConfig {
-    if (this.bus.backend === 'nats' && this.bus.natsUrl)
+    if (this.bus.backend === 'nats' && this.bus.natsUrl) {
+      this.joinBus({ backend: 'nats', servers: this.bus.natsUrl });
       return { backend: 'nats', servers: this.bus.natsUrl };
+    }
     const socket = (service: string) => join(this.opts.dataDir, 'bus', `${service}.sock`);
     mkdirSync(join(this.opts.dataDir, 'bus'), { recursive: true });
     const peers = [...this.runners.values()]
       .filter((r) => r.name !== name && r.definition.protocol === 'vigil')
       .map((r) => socket(r.name));
+    this.joinBus({ backend: 'embedded', peer: socket(name) });
     return { backend: 'embedded', listen: socket(name), peers };
+  }
+
+  /** Subscribes the supervisor to the samples only; a failure here never stops a launch. */
+  private joinBus(how: { backend: 'embedded'; peer: string } | { backend: 'nats'; servers: string }): void {
+    this.view ??= (async () => {
+      const bus: Bus =
+        how.backend === 'embedded'
+          ? await EmbeddedBus.open({ id: 'vigil-supervisor' })
+          : await (
+              await import('../../services/bus/nats')
+            ).NatsBus.connect({ servers: how.servers, name: 'vigil-supervisor' });
+      bus.subscribe(`${SAMPLE_SUBJECT_PREFIX}.>`, (m) =>
+        this.opts.events.emit('bus.sample', m.data as BusSample),
+      );
+      return bus;
+    })();
+    void this.view
+      .then((bus) => {
+        if (how.backend === 'embedded' && bus instanceof EmbeddedBus) bus.addPeer(how.peer);
+      })
+      .catch((error: unknown) => this.eventLog.append({ type: 'bus-view-failed', reason: String(error) }));
   }
 
   /** How often resource samples are taken (and recorded). */

@@ -346,7 +346,9 @@ export class EmbeddedBus implements Bus {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private addPeer(address: string): void {
+  /** Subscribes from one more publisher (idempotent): the supervisor adds services as they launch. */
+  addPeer(address: string): void {
+    if (this.links.some((l) => l.address === address)) return;
     const link = new PeerLink(address, {
       id: this.id,
       patterns: () => this.remotePatterns.list(),
@@ -358,6 +360,13 @@ export class EmbeddedBus implements Bus {
     });
     this.links.push(link);
     link.start();
+  }
+
+  removePeer(address: string): void {
+    const i = this.links.findIndex((l) => l.address === address);
+    if (i < 0) return;
+    this.links[i]!.stop();
+    this.links.splice(i, 1);
   }
 
   private dispatchRemote(source: string, frame: PublisherFrame): void {

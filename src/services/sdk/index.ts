@@ -6,6 +6,7 @@
  */
 import type { Bus } from '../bus/types';
 import { busConfigFromEnv, busMetrics, openBus } from './bus';
+import { withSampling } from './bus-sampler';
 import type { ChildMessage, ParentMessage } from '../../shared/child-protocol';
 import { HEARTBEAT_INTERVAL_MS, childEnv } from '../../shared/child-protocol';
 
@@ -55,7 +56,8 @@ export function startChild(options: ChildOptions = {}): Child {
     bus ??= (async () => {
       const config = busConfigFromEnv();
       if (!config) throw new Error('no bus: this program was not started by Vigil with the vigil protocol');
-      openedBus = await openBus(config, process.env[childEnv.service] ?? `pid-${process.pid}`);
+      const service = process.env[childEnv.service] ?? `pid-${process.pid}`;
+      openedBus = withSampling(await openBus(config, service), service);
       return openedBus;
     })();
     return bus;
