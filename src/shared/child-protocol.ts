@@ -32,7 +32,9 @@ export type ParentMessage =
   | { type: 'stop'; reason: string }
   | { type: 'pause' }
   | { type: 'resume' }
-  | { type: 'reload'; config: unknown };
+  | { type: 'reload'; config: unknown }
+  /** Embedded bus: more publishers to subscribe from (a service added or launched after this child). */
+  | { type: 'peers'; peers: string[] };
 
 /** Environment the supervisor gives every child. */
 export const childEnv = {

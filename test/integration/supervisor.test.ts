@@ -351,6 +351,29 @@ describe('supervisor with real processes', () => {
       ),
     );
   });
+  it('tells a running subscriber about a publisher added after it started', async () => {
+    const child = resolve(import.meta.dirname, '../fixtures/bus/sdk-bus-child.ts');
+    const repo = resolve(import.meta.dirname, '../..');
+    const busService = (name: string, role: string): ServiceDefinitionInput => ({
+      name,
+      kind: 'custom',
+      program: { type: 'command', command: process.execPath, args: ['--import', 'tsx', child, role] },
+      protocol: 'vigil',
+      cwd: repo,
+      heartbeat: { intervalMs: 200, timeoutMs: 5000 },
+    });
+    const s = await open([busService('strategy', 'sub')]);
+    await s.start('strategy');
+    await until('the subscriber running', () => s.get('strategy').state === 'running');
+    s.add(busService('late-feed', 'pub'));
+    await s.start('late-feed');
+    await until('a message from the late publisher', () =>
+      s
+        .logTail('strategy', 20, { stream: 'out' })
+        .some((l) => l.text.startsWith('got md.test-venue.BTCUSDT.trade')),
+    );
+  });
+
   it('tells protocol children where the bus is: one publishes, another subscribes with a wildcard', async () => {
     const child = resolve(import.meta.dirname, '../fixtures/bus/sdk-bus-child.ts');
     const repo = resolve(import.meta.dirname, '../..');

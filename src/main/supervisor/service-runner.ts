@@ -304,6 +304,12 @@ export class ServiceRunner {
     });
   }
 
+  /** A message for the running child (protocol services only); false if it could not be sent. */
+  notify(message: ParentMessage): boolean {
+    if (this.def.protocol !== 'vigil' || !this.run || this.run.exit) return false;
+    return (this.run.handle as ProcessHandle | undefined)?.send(message) ?? false;
+  }
+
   /** A resource sample of the whole process tree (every 2 s, from the supervisor). */
   onUsage(usage: { cpuPercent: number; rssBytes: number }): void {
     if (!this.run) return;

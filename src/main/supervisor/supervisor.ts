@@ -499,6 +499,10 @@ export class Supervisor {
       .filter((r) => r.name !== name && r.definition.protocol === 'vigil')
       .map((r) => socket(r.name));
     this.joinBus({ backend: 'embedded', peer: socket(name) });
+    // Children already running learn about this publisher now, not at their next start.
+    for (const r of this.runners.values()) {
+      if (r.name !== name) r.notify({ type: 'peers', peers: [socket(name)] });
+    }
     return { backend: 'embedded', listen: socket(name), peers };
   }
 

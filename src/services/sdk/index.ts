@@ -5,6 +5,7 @@
  * supervisor is gone, so a crashed or killed supervisor leaves no orphans (supervision.md c8.1).
  */
 import type { Bus } from '../bus/types';
+import { EmbeddedBus } from '../bus/embedded';
 import { busConfigFromEnv, busMetrics, openBus } from './bus';
 import { withSampling } from './bus-sampler';
 import type { ChildMessage, ParentMessage } from '../../shared/child-protocol';
@@ -52,15 +53,32 @@ export function startChild(options: ChildOptions = {}): Child {
 
   let bus: Promise<Bus> | null = null;
   let openedBus: Bus | null = null;
+  let embedded: EmbeddedBus | null = null;
+  // Publishers the supervisor announced after launch (a service added later); kept until the bus opens.
+  const laterPeers: string[] = [];
   const getBus = (): Promise<Bus> => {
     bus ??= (async () => {
       const config = busConfigFromEnv();
       if (!config) throw new Error('no bus: this program was not started by Vigil with the vigil protocol');
       const service = process.env[childEnv.service] ?? `pid-${process.pid}`;
-      openedBus = withSampling(await openBus(config, service), service);
+      const withLater =
+        config.backend === 'embedded' ? { ...config, peers: [...config.peers, ...laterPeers] } : config;
+      const raw = await openBus(withLater, service);
+      if (raw instanceof EmbeddedBus) {
+        embedded = raw;
+        for (const peer of laterPeers) raw.addPeer(peer); // announced while the bus was opening
+      }
+      openedBus = withSampling(raw, service);
       return openedBus;
     })();
     return bus;
+  };
+  const addPeers = (peers: string[]): void => {
+    for (const peer of peers) {
+      if (typeof peer !== 'string') continue;
+      if (embedded) embedded.addPeer(peer);
+      else if (!laterPeers.includes(peer)) laterPeers.push(peer);
+    }
   };
 
   let stopping: Promise<void> | null = null;
@@ -126,6 +144,9 @@ export function startChild(options: ChildOptions = {}): Child {
     switch (message?.type) {
       case 'stop':
         void stop(message.reason);
+        break;
+      case 'peers':
+        if (Array.isArray(message.peers)) addPeers(message.peers);
         break;
       case 'pause':
         handle('pause', async () => {
