@@ -10,6 +10,7 @@
  * this process as a slow consumer. A handler that returns a promise gets its next message only once
  * the promise settles.
  */
+import { DROP_FRACTION, WARN_FRACTION } from './subscriber-queue';
 import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import {
   BusError,
@@ -53,8 +54,6 @@ export interface NatsBusOptions {
 }
 
 export const DEFAULT_QUEUE_CAPACITY = 10_000;
-const WARN_RATIO = 0.7;
-const DROP_RATIO = 0.95;
 const DEFAULT_WARNING_INTERVAL_MS = 10_000;
 const DEFAULT_RECONNECT_TIME_WAIT_MS = 250;
 const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
@@ -112,8 +111,8 @@ class LocalSubscription implements BusSubscription {
       Pick<NatsBusOptions, 'warningIntervalMs' | 'onWarning' | 'onHandlerError'>
     >,
   ) {
-    this.warnAt = Math.max(1, Math.floor(capacity * WARN_RATIO));
-    this.dropAt = Math.max(1, Math.floor(capacity * DROP_RATIO));
+    this.warnAt = Math.max(1, Math.floor(capacity * WARN_FRACTION));
+    this.dropAt = Math.max(1, Math.floor(capacity * DROP_FRACTION));
   }
 
   get depth(): number {
