@@ -51,6 +51,19 @@ function fixtureService(
 
 let saved: Map<string, ServiceDefinition>;
 
+/** A supervised protocol child that uses the bus through the SDK (run with tsx, so from the repo). */
+function busService(name: string, role: 'pub' | 'sub'): ServiceDefinitionInput {
+  const child = resolve(import.meta.dirname, '../fixtures/bus/sdk-bus-child.ts');
+  return {
+    name,
+    kind: 'custom',
+    program: { type: 'command', command: process.execPath, args: ['--import', 'tsx', child, role] },
+    protocol: 'vigil',
+    cwd: resolve(import.meta.dirname, '../..'), // where tsx resolves from
+    heartbeat: { intervalMs: 200, timeoutMs: 5000 },
+  };
+}
+
 async function open(inputs: ServiceDefinitionInput[]): Promise<Supervisor> {
   const definitions = inputs.map((i) => {
     const r = resolveDefinition(i);
@@ -352,16 +365,6 @@ describe('supervisor with real processes', () => {
     );
   });
   it('tells a running subscriber about a publisher added after it started', async () => {
-    const child = resolve(import.meta.dirname, '../fixtures/bus/sdk-bus-child.ts');
-    const repo = resolve(import.meta.dirname, '../..');
-    const busService = (name: string, role: string): ServiceDefinitionInput => ({
-      name,
-      kind: 'custom',
-      program: { type: 'command', command: process.execPath, args: ['--import', 'tsx', child, role] },
-      protocol: 'vigil',
-      cwd: repo,
-      heartbeat: { intervalMs: 200, timeoutMs: 5000 },
-    });
     const s = await open([busService('strategy', 'sub')]);
     await s.start('strategy');
     await until('the subscriber running', () => s.get('strategy').state === 'running');
@@ -375,16 +378,6 @@ describe('supervisor with real processes', () => {
   });
 
   it('tells protocol children where the bus is: one publishes, another subscribes with a wildcard', async () => {
-    const child = resolve(import.meta.dirname, '../fixtures/bus/sdk-bus-child.ts');
-    const repo = resolve(import.meta.dirname, '../..');
-    const busService = (name: string, role: string): ServiceDefinitionInput => ({
-      name,
-      kind: 'custom',
-      program: { type: 'command', command: process.execPath, args: ['--import', 'tsx', child, role] },
-      protocol: 'vigil',
-      cwd: repo, // where tsx resolves from
-      heartbeat: { intervalMs: 200, timeoutMs: 5000 },
-    });
     const samples: BusSample[] = [];
     events.listen((event, payload) => event === 'bus.sample' && samples.push(payload as BusSample));
     const s = await open([busService('feed', 'pub'), busService('strategy', 'sub')]);
