@@ -10,7 +10,7 @@
  * this process as a slow consumer. A handler that returns a promise gets its next message only once
  * the promise settles.
  */
-import { DROP_FRACTION, WARN_FRACTION } from './subscriber-queue';
+import { DropGap, SubscriberQueue } from './subscriber-queue';
 import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import {
   BusError,
@@ -60,7 +60,8 @@ const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 /** One delivery turn gives up the event loop after this long, so socket reads keep going. */
 const DELIVERY_SLICE_MS = 5;
 
-type QueueEntry = { kind: 'message'; message: BusMessage } | { kind: 'gap'; gap: BusGap };
+/** What a subscription queues: messages (subject to backpressure) and disconnect gaps (never dropped). */
+type NatsEntry = { kind: 'message'; message: BusMessage } | { kind: 'gap'; gap: BusGap };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -81,29 +82,21 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
-/** One subscription's bounded queue and its delivery loop. */
+/** One subscription's bounded queue (the same SubscriberQueue as the embedded bus) and its delivery loop. */
 class LocalSubscription implements BusSubscription {
-  private queue: (QueueEntry | undefined)[] = [];
-  private head = 0;
+  private readonly queue: SubscriberQueue<NatsEntry>;
   private scheduled = false;
   /** True while an async handler's promise is pending: deliveries are one at a time. */
   private awaiting = false;
   private closed = false;
-  private lastWarningAt = -Infinity;
-  private pendingDrops: { count: number; from: number; to: number } | null = null;
   private idleWaiters: (() => void)[] = [];
   readonly createdAt = Date.now();
-  private readonly warnAt: number;
-  private readonly dropAt: number;
-  delivered = 0;
-  dropped = 0;
-  warnings = 0;
   natsSubscription: Subscription | null = null;
 
   constructor(
     readonly id: string,
     readonly pattern: string,
-    private readonly capacity: number,
+    capacity: number,
     private readonly handler: (message: BusMessage) => void,
     private readonly options: SubscribeOptions,
     private readonly bus: NatsBus,
@@ -111,36 +104,23 @@ class LocalSubscription implements BusSubscription {
       Pick<NatsBusOptions, 'warningIntervalMs' | 'onWarning' | 'onHandlerError'>
     >,
   ) {
-    this.warnAt = Math.max(1, Math.floor(capacity * WARN_FRACTION));
-    this.dropAt = Math.max(1, Math.floor(capacity * DROP_FRACTION));
+    this.queue = new SubscriberQueue<NatsEntry>(
+      id,
+      capacity,
+      (w) => config.onWarning({ subscriptionId: id, pattern, queueDepth: w.depth, capacity }),
+      config.warningIntervalMs,
+    );
   }
 
   get depth(): number {
-    return this.queue.length - this.head;
+    return this.queue.depth;
   }
 
   /** Called from the NATS client's read loop: O(1) work, never runs the handler. */
   offer(message: BusMessage): void {
     if (this.closed) return;
-    const depth = this.depth;
-    const now = Date.now();
-    if (depth >= this.warnAt) this.maybeWarn(depth, now);
-    // Once dropping, keep dropping until the queue is back under the warning level (as the embedded
-    // bus does): one clear gap instead of a flicker of tiny gaps at the 95 % line.
-    if (this.pendingDrops ? depth >= this.warnAt : depth >= this.dropAt) {
-      this.dropped += 1;
-      this.bus.countDropped();
-      if (this.pendingDrops) {
-        this.pendingDrops.count += 1;
-        this.pendingDrops.to = now;
-      } else {
-        this.pendingDrops = { count: 1, from: now, to: now };
-      }
-      return;
-    }
-    this.closeDropGap();
-    this.queue.push({ kind: 'message', message });
-    this.schedule();
+    if (this.queue.offer({ kind: 'message', message }, Date.now())) this.schedule();
+    else this.bus.countDropped();
   }
 
   /** Gaps are never dropped: they are the record of what was lost. */
@@ -151,14 +131,15 @@ class LocalSubscription implements BusSubscription {
   }
 
   stats(): SubscriberStats {
+    const q = this.queue;
     return {
       id: this.id,
       patterns: [this.pattern],
-      queueDepth: this.depth,
-      capacity: this.capacity,
-      delivered: this.delivered,
-      dropped: this.dropped,
-      warnings: this.warnings,
+      queueDepth: q.depth,
+      capacity: q.capacity,
+      delivered: q.delivered,
+      dropped: q.dropped,
+      warnings: q.warnings,
     };
   }
 
@@ -166,8 +147,7 @@ class LocalSubscription implements BusSubscription {
     if (this.closed) return;
     this.closed = true;
     this.natsSubscription?.unsubscribe();
-    this.queue = [];
-    this.head = 0;
+    this.queue.clear();
     this.bus.forget(this);
     this.notifyIdle();
   }
@@ -176,33 +156,6 @@ class LocalSubscription implements BusSubscription {
   idle(): Promise<void> {
     if (this.closed || (this.depth === 0 && !this.awaiting)) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  private maybeWarn(depth: number, now: number): void {
-    if (now - this.lastWarningAt < this.config.warningIntervalMs) return;
-    this.lastWarningAt = now;
-    this.warnings += 1;
-    try {
-      this.config.onWarning({
-        subscriptionId: this.id,
-        pattern: this.pattern,
-        queueDepth: depth,
-        capacity: this.capacity,
-      });
-    } catch {
-      // A faulty warning callback must not cost the message that triggered it.
-    }
-  }
-
-  /** Queues the `dropped` gap in stream order: after what was kept, before what comes next. */
-  private closeDropGap(): void {
-    if (!this.pendingDrops) return;
-    const { count, from, to } = this.pendingDrops;
-    this.pendingDrops = null;
-    this.queue.push({
-      kind: 'gap',
-      gap: { source: this.bus.source, reason: 'dropped', dropped: count, from, to },
-    });
   }
 
   private schedule(): void {
@@ -217,16 +170,8 @@ class LocalSubscription implements BusSubscription {
   private deliver(): void {
     const started = performance.now();
     while (!this.closed && !this.awaiting) {
-      const entry = this.queue[this.head];
+      const entry = this.queue.shift();
       if (entry === undefined) break;
-      this.queue[this.head] = undefined; // let the message be collected
-      this.head += 1;
-      if (this.head > 1024 && this.head * 2 > this.queue.length) {
-        this.queue = this.queue.slice(this.head);
-        this.head = 0;
-      }
-      // Room has returned: the subscriber hears what it missed without waiting for the next message.
-      if (this.pendingDrops && this.depth < this.warnAt) this.closeDropGap();
       this.run(entry);
       if (performance.now() - started >= DELIVERY_SLICE_MS) break;
     }
@@ -234,13 +179,18 @@ class LocalSubscription implements BusSubscription {
     else if (!this.awaiting) this.notifyIdle();
   }
 
-  private run(entry: QueueEntry): void {
+  private run(entry: DropGap | NatsEntry): void {
     try {
+      if (entry instanceof DropGap) {
+        const { dropped, from, to } = entry;
+        this.options.onGap?.({ source: this.bus.source, reason: 'dropped', dropped, from, to });
+        return;
+      }
       if (entry.kind === 'gap') {
         this.options.onGap?.(entry.gap);
         return;
       }
-      this.delivered += 1;
+      this.queue.delivered += 1;
       this.bus.countDelivered();
       const result: unknown = this.handler(entry.message);
       if (isThenable(result)) {

@@ -24,7 +24,7 @@ export class DropGap {
   ) {}
 }
 
-export type QueueEntry = QueuedMessage | DropGap;
+export type QueueEntry<T = QueuedMessage> = T | DropGap;
 
 export interface QueueWarning {
   subscriber: string;
@@ -36,11 +36,12 @@ export const WARN_FRACTION = 0.7;
 export const DROP_FRACTION = 0.95;
 export const WARNING_INTERVAL_MS = 10_000;
 
-export class SubscriberQueue {
+/** Generic over what it holds: the embedded bus queues QueuedMessage, the NATS backend its own entries. */
+export class SubscriberQueue<T = QueuedMessage> {
   delivered = 0;
   dropped = 0;
   warnings = 0;
-  private entries: QueueEntry[] = [];
+  private entries: (QueueEntry<T> | undefined)[] = [];
   private head = 0;
   private readonly warnAt: number;
   private readonly dropAt: number;
@@ -53,6 +54,7 @@ export class SubscriberQueue {
     public subscriber: string,
     readonly capacity: number,
     private readonly onWarning: ((w: QueueWarning) => void) | undefined,
+    private readonly warningIntervalMs = WARNING_INTERVAL_MS,
   ) {
     this.warnAt = Math.max(1, Math.floor(capacity * WARN_FRACTION));
     this.dropAt = Math.max(1, Math.floor(capacity * DROP_FRACTION));
@@ -63,9 +65,9 @@ export class SubscriberQueue {
   }
 
   /** Queues the message unless the subscriber is too far behind; returns false when it was dropped. */
-  offer(message: QueuedMessage, now: number): boolean {
+  offer(message: T, now: number): boolean {
     const depth = this.depth;
-    if (depth >= this.warnAt && now - this.lastWarningAt >= WARNING_INTERVAL_MS) {
+    if (depth >= this.warnAt && now - this.lastWarningAt >= this.warningIntervalMs) {
       this.lastWarningAt = now;
       this.warnings += 1;
       try {
@@ -88,13 +90,19 @@ export class SubscriberQueue {
     return true;
   }
 
-  peek(): QueueEntry | undefined {
+  /** Queues an entry that backpressure must never drop (a record of loss, such as a disconnect). */
+  push(entry: T): void {
+    this.entries.push(entry);
+  }
+
+  peek(): QueueEntry<T> | undefined {
     return this.entries[this.head];
   }
 
-  shift(): QueueEntry | undefined {
+  shift(): QueueEntry<T> | undefined {
     const entry = this.entries[this.head];
     if (entry === undefined) return undefined;
+    this.entries[this.head] = undefined; // let the message be collected before the next compaction
     this.head += 1;
     if (this.head === this.entries.length) {
       this.entries = [];
