@@ -17,6 +17,7 @@ import {
   type PublisherFrame,
 } from './codec';
 import { PeerLink, parseAddress } from './peer-link';
+import { Subscription, type SubscriptionHooks } from './subscription';
 import { DropGap, SubscriberQueue, type QueueWarning, type QueuedMessage } from './subscriber-queue';
 import { Interest, compilePattern, isValidPattern, isValidSubject, type SubjectMatcher } from './subjects';
 import {
@@ -42,7 +43,10 @@ export interface EmbeddedBusOptions {
   batchMaxMessages?: number;
   /** 0 (default) flushes batches on setImmediate; more trades latency for fuller batches. */
   batchMaxDelayMs?: number;
+  /** A subscriber falling behind: a remote one at this publisher, or one of this process's subscriptions. */
   onWarning?: (w: QueueWarning) => void;
+  /** Where handler exceptions go (default: console.error); they never reach the other subscribers. */
+  onHandlerError?: (error: unknown, subscriptionId: string) => void;
 }
 
 /** Per-subscriber figures plus what actually went onto its socket (zero for in-process subscribers). */
@@ -58,19 +62,25 @@ export interface EmbeddedBusMetrics extends BusMetrics {
 
 export const DEFAULT_QUEUE_CAPACITY = 10_000;
 export const DEFAULT_BATCH_MAX_MESSAGES = 512;
-/** In-process handlers run this many messages per event-loop turn, so I/O keeps getting served. */
-const LOCAL_DELIVERY_SLICE = 1_000;
 
-/** One subscriber as the publishing side sees it. */
-abstract class Outlet {
+/** A subscriber process as the publishing side sees it: its patterns and its bounded queue. */
+class RemoteOutlet {
   readonly interest = new Interest();
   bytesSent = 0;
   framesSent = 0;
-  constructor(readonly queue: SubscriberQueue) {}
-  abstract readonly remote: boolean;
-  /** Moves queued entries on as far as the sink allows right now. */
-  abstract drain(): void;
-  abstract get settled(): boolean;
+  private blocked = false;
+
+  constructor(
+    readonly queue: SubscriberQueue,
+    readonly socket: Socket,
+    private readonly batchMaxMessages: number,
+  ) {
+    socket.on('drain', () => {
+      this.blocked = false;
+      this.drain();
+    });
+  }
+
   stats(): EmbeddedSubscriberStats {
     const q = this.queue;
     return {
@@ -81,33 +91,17 @@ abstract class Outlet {
       delivered: q.delivered,
       dropped: q.dropped,
       warnings: q.warnings,
-      remote: this.remote,
+      remote: true,
       bytesSent: this.bytesSent,
       framesSent: this.framesSent,
     };
-  }
-}
-
-class RemoteOutlet extends Outlet {
-  readonly remote = true;
-  private blocked = false;
-
-  constructor(
-    queue: SubscriberQueue,
-    readonly socket: Socket,
-    private readonly batchMaxMessages: number,
-  ) {
-    super(queue);
-    socket.on('drain', () => {
-      this.blocked = false;
-      this.drain();
-    });
   }
 
   get settled(): boolean {
     return this.socket.destroyed || (this.queue.depth === 0 && this.socket.writableLength === 0);
   }
 
+  /** Moves queued entries onto the socket as far as it takes them right now. */
   drain(): void {
     const q = this.queue;
     const items: string[] = [];
@@ -143,64 +137,13 @@ class RemoteOutlet extends Outlet {
   }
 }
 
-class LocalOutlet extends Outlet {
-  readonly remote = false;
-
-  constructor(
-    queue: SubscriberQueue,
-    private readonly source: string,
-    private readonly handler: (message: BusMessage) => void,
-    private readonly onGap: ((gap: BusGap) => void) | undefined,
-    /** Asks the bus to call drain() again on a later turn. */
-    private readonly reschedule: () => void,
-  ) {
-    super(queue);
-  }
-
-  get settled(): boolean {
-    return this.queue.depth === 0;
-  }
-
-  drain(): void {
-    const q = this.queue;
-    for (let n = 0; n < LOCAL_DELIVERY_SLICE && q.depth > 0; n++) {
-      const entry = q.shift()!;
-      if (entry instanceof DropGap) {
-        const { dropped, from, to } = entry;
-        safeCall(() => this.onGap?.({ source: this.source, reason: 'dropped', dropped, from, to }));
-        continue;
-      }
-      q.delivered += 1;
-      safeCall(() => this.handler({ subject: entry.subject, data: entry.data, at: entry.at }));
-    }
-    if (q.depth > 0) this.reschedule();
-  }
-}
-
-function safeCall(fn: () => void): void {
-  try {
-    fn();
-  } catch (err) {
-    // A subscriber's bug must not take down delivery to the others.
-    console.error('bus: subscriber handler threw', err);
-  }
-}
-
-/** A subscription as the subscribing side holds it (remote deliveries are dispatched here). */
-interface RemoteSubscription {
-  pattern: string;
-  matcher: SubjectMatcher;
-  handler: (message: BusMessage) => void;
-  onGap: ((gap: BusGap) => void) | undefined;
-}
-
 export class EmbeddedBus implements Bus {
   readonly id: string;
   /** The address actually bound (`host:port` with the real port, or the socket path); '' if not listening. */
   address = '';
   private server: Server | undefined;
-  private readonly outlets = new Set<Outlet>();
-  private readonly dirty = new Set<Outlet>();
+  private readonly outlets = new Set<RemoteOutlet>();
+  private readonly dirty = new Set<RemoteOutlet>();
   private flushScheduled = false;
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly capacity: number;
@@ -215,9 +158,21 @@ export class EmbeddedBus implements Bus {
   private nextAnon = 0;
   // Subscribing side.
   private readonly links: PeerLink[] = [];
-  private readonly remoteSubs = new Set<RemoteSubscription>();
+  private readonly subscriptions = new Map<Subscription, SubjectMatcher>();
   private readonly remotePatterns = new Interest();
-  private readonly routeCache = new Map<string, RemoteSubscription[]>();
+  private readonly routeCache = new Map<string, Subscription[]>();
+  private subsDelivered = 0;
+  private subsDropped = 0;
+  private readonly hooks: SubscriptionHooks = {
+    source: () => this.id,
+    onWarning: (w) =>
+      this.options.onWarning?.({ subscriber: w.subscriptionId, depth: w.queueDepth, capacity: w.capacity }),
+    onHandlerError: (error, id) =>
+      (this.options.onHandlerError ?? ((e, i) => console.error(`bus: handler of ${i} threw`, e)))(error, id),
+    onDelivered: () => void (this.subsDelivered += 1),
+    onDropped: () => void (this.subsDropped += 1),
+    onClosed: (subscription) => this.forget(subscription),
+  };
 
   private constructor(private readonly options: EmbeddedBusOptions) {
     this.id = options.id ?? `bus-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -258,8 +213,15 @@ export class EmbeddedBus implements Bus {
       message ??= { subject, at: now, data, dataJson, bytes: size + subject.length + 24 };
       if (!outlet.queue.offer(message, now)) continue;
       // A full batch goes out now (socket writes never block); the rest waits for the flush turn.
-      if (outlet.remote && outlet.queue.depth >= this.batchMaxMessages) outlet.drain();
+      if (outlet.queue.depth >= this.batchMaxMessages) outlet.drain();
       else this.markDirty(outlet);
+    }
+    // This process's own subscriptions get the published object itself, not a copy: treat messages
+    // as immutable.
+    const local = this.route(subject);
+    if (local.length > 0) {
+      const delivered: BusMessage = { subject, data, at: now };
+      for (const sub of local) sub.offer(delivered, now);
     }
   }
 
@@ -269,44 +231,24 @@ export class EmbeddedBus implements Bus {
     options: SubscribeOptions = {},
   ): BusSubscription {
     if (this.closed) throw new BusError('closed', 'bus is closed');
-    if (!isValidPattern(pattern)) throw new BusError('invalid_subject', `invalid pattern: ${pattern}`);
-    // Same-process publishing goes straight to a local outlet (handlers get the published object
-    // itself, not a copy: treat messages as immutable)...
-    const queue = new SubscriberQueue(
-      `${this.id}/local-${++this.nextLocal}`,
-      this.capacity,
-      this.options.onWarning,
-    );
-    const local: LocalOutlet = new LocalOutlet(queue, this.id, handler, options.onGap, () =>
-      this.markDirty(local),
-    );
-    local.interest.add(pattern);
-    this.outlets.add(local);
-    // ...and the pattern travels to every peer publisher.
-    const remote: RemoteSubscription = {
+    if (!isValidPattern(pattern)) {
+      this.rejected += 1;
+      throw new BusError('invalid_subject', `invalid subject pattern: ${JSON.stringify(pattern).slice(0, 300)}`);
+    }
+    const sub = new Subscription(
+      `${this.id}/sub-${++this.nextLocal}`,
       pattern,
-      matcher: compilePattern(pattern),
+      this.capacity,
       handler,
-      onGap: options.onGap,
-    };
-    this.remoteSubs.add(remote);
+      options,
+      this.hooks,
+    );
+    this.subscriptions.set(sub, compilePattern(pattern));
     this.routeCache.clear();
+    // The pattern travels to every peer publisher, which routes there (interest filtering).
     if (this.remotePatterns.add(pattern))
       for (const link of this.links) link.send({ t: 'sub', patterns: [pattern] });
-    let active = true;
-    return {
-      pattern,
-      unsubscribe: () => {
-        if (!active) return;
-        active = false;
-        this.retireOutlet(local);
-        this.remoteSubs.delete(remote);
-        this.routeCache.clear();
-        if (this.remotePatterns.remove(pattern) && !this.closed) {
-          for (const link of this.links) link.send({ t: 'unsub', patterns: [pattern] });
-        }
-      },
-    };
+    return sub;
   }
 
   /**
@@ -317,19 +259,30 @@ export class EmbeddedBus implements Bus {
   async flush(): Promise<void> {
     for (let turn = 0; ; turn++) {
       for (const outlet of this.outlets) outlet.drain();
-      if ([...this.outlets].every((o) => o.settled)) return;
+      if ([...this.outlets].every((o) => o.settled) && [...this.subscriptions.keys()].every((s) => s.drained))
+        return;
       await new Promise((resolve) => (turn < 10 ? setImmediate(resolve) : setTimeout(resolve, 1)));
     }
   }
 
+  /**
+   * `subscribers` lists both ends this process holds: the subscriber processes connected to it as a
+   * publisher (remote: true, their queues here) and its own subscriptions (remote: false).
+   */
   metrics(): EmbeddedBusMetrics {
-    const subscribers = [...this.outlets].map((o) => o.stats());
+    const remote = [...this.outlets].map((o) => o.stats());
+    const own = [...this.subscriptions.keys()].map((s): EmbeddedSubscriberStats => ({
+      ...s.stats(),
+      remote: false,
+      bytesSent: 0,
+      framesSent: 0,
+    }));
     return {
       published: this.published,
-      delivered: this.deliveredByGone + subscribers.reduce((n, s) => n + s.delivered, 0),
-      dropped: this.droppedByGone + subscribers.reduce((n, s) => n + s.dropped, 0),
+      delivered: this.deliveredByGone + this.subsDelivered + remote.reduce((n, s) => n + s.delivered, 0),
+      dropped: this.droppedByGone + this.subsDropped + remote.reduce((n, s) => n + s.dropped, 0),
       rejected: this.rejected,
-      subscribers,
+      subscribers: [...remote, ...own],
     };
   }
 
@@ -339,9 +292,10 @@ export class EmbeddedBus implements Bus {
     clearTimeout(this.flushTimer);
     for (const link of this.links) link.stop();
     for (const outlet of [...this.outlets]) {
-      if (outlet instanceof RemoteOutlet) outlet.socket.destroy();
+      outlet.socket.destroy();
       this.retireOutlet(outlet);
     }
+    for (const sub of [...this.subscriptions.keys()]) sub.unsubscribe();
     const server = this.server;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
@@ -375,22 +329,40 @@ export class EmbeddedBus implements Bus {
       this.dispatchGap({ source, reason, ...(dropped === undefined ? {} : { dropped }), from, to });
       return;
     }
+    const now = Date.now();
     for (const [subject, at, data] of frame.msgs) {
-      let subs = this.routeCache.get(subject);
-      if (!subs) {
-        subs = [...this.remoteSubs].filter((s) => s.matcher(subject));
-        if (this.routeCache.size >= 4096) this.routeCache.clear();
-        this.routeCache.set(subject, subs);
-      }
-      for (const sub of subs) safeCall(() => sub.handler({ subject, data, at }));
+      const subs = this.route(subject);
+      if (subs.length === 0) continue;
+      const message: BusMessage = { subject, data, at };
+      for (const sub of subs) sub.offer(message, now);
     }
   }
 
   private dispatchGap(gap: BusGap): void {
-    for (const sub of this.remoteSubs) if (sub.onGap) safeCall(() => sub.onGap?.(gap));
+    for (const sub of this.subscriptions.keys()) sub.offerGap(gap);
   }
 
-  private markDirty(outlet: Outlet): void {
+  /** This process's subscriptions that want `subject` (cached: a collector has a handful of subjects). */
+  private route(subject: string): Subscription[] {
+    let subs = this.routeCache.get(subject);
+    if (!subs) {
+      subs = [];
+      for (const [sub, matches] of this.subscriptions) if (matches(subject)) subs.push(sub);
+      if (this.routeCache.size >= 4096) this.routeCache.clear();
+      this.routeCache.set(subject, subs);
+    }
+    return subs;
+  }
+
+  private forget(sub: Subscription): void {
+    if (!this.subscriptions.delete(sub)) return;
+    this.routeCache.clear();
+    if (this.remotePatterns.remove(sub.pattern) && !this.closed) {
+      for (const link of this.links) link.send({ t: 'unsub', patterns: [sub.pattern] });
+    }
+  }
+
+  private markDirty(outlet: RemoteOutlet): void {
     this.dirty.add(outlet);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -404,7 +376,7 @@ export class EmbeddedBus implements Bus {
     else setImmediate(run);
   }
 
-  private retireOutlet(outlet: Outlet): void {
+  private retireOutlet(outlet: RemoteOutlet): void {
     if (!this.outlets.delete(outlet)) return;
     this.dirty.delete(outlet);
     this.deliveredByGone += outlet.queue.delivered;

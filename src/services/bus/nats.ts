@@ -3,15 +3,11 @@
  * one machine. Subjects are NATS subjects as-is; each message travels as a JSON envelope `{at, data}`.
  *
  * The NATS client calls our subscription callback synchronously from its socket read loop, so the
- * callback only enqueues into a bounded per-subscription queue; handlers run later, in their own
- * turns, with the embedded bus' backpressure rule (a rate-limited warning at 70 %, new messages
- * dropped from 95 % until the queue is back under 70 %, then a `dropped` gap in stream order). A slow
- * handler therefore never stalls the client or the other subscriptions, and the server never sees
- * this process as a slow consumer. A handler that returns a promise gets its next message only once
- * the promise settles.
+ * callback only enqueues into the subscription's bounded queue (subscription.ts, shared with the
+ * embedded bus); handlers run later, in their own turns. A slow handler therefore never stalls the
+ * client or the other subscriptions, and the server never sees this process as a slow consumer.
  */
-import { DropGap, SubscriberQueue } from './subscriber-queue';
-import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import {
   BusError,
   MAX_MESSAGE_BYTES,
@@ -21,16 +17,11 @@ import {
   type BusMetrics,
   type BusSubscription,
   type SubscribeOptions,
-  type SubscriberStats,
 } from './types';
 import { isValidPattern, isValidSubject } from './subjects';
+import { Subscription, type SubscriptionHooks, type SubscriptionWarning } from './subscription';
 
-export interface NatsBusWarning {
-  subscriptionId: string;
-  pattern: string;
-  queueDepth: number;
-  capacity: number;
-}
+export type NatsBusWarning = SubscriptionWarning;
 
 export interface NatsBusOptions {
   servers: string | string[];
@@ -57,11 +48,6 @@ export const DEFAULT_QUEUE_CAPACITY = 10_000;
 const DEFAULT_WARNING_INTERVAL_MS = 10_000;
 const DEFAULT_RECONNECT_TIME_WAIT_MS = 250;
 const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
-/** One delivery turn gives up the event loop after this long, so socket reads keep going. */
-const DELIVERY_SLICE_MS = 5;
-
-/** What a subscription queues: messages (subject to backpressure) and disconnect gaps (never dropped). */
-type NatsEntry = { kind: 'message'; message: BusMessage } | { kind: 'gap'; gap: BusGap };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -76,147 +62,20 @@ async function within(promise: Promise<unknown>, deadline: number): Promise<void
   clearTimeout(timer);
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
-/** One subscription's bounded queue (the same SubscriberQueue as the embedded bus) and its delivery loop. */
-class LocalSubscription implements BusSubscription {
-  private readonly queue: SubscriberQueue<NatsEntry>;
-  private scheduled = false;
-  /** True while an async handler's promise is pending: deliveries are one at a time. */
-  private awaiting = false;
-  private closed = false;
-  private idleWaiters: (() => void)[] = [];
-  readonly createdAt = Date.now();
-  natsSubscription: Subscription | null = null;
-
-  constructor(
-    readonly id: string,
-    readonly pattern: string,
-    capacity: number,
-    private readonly handler: (message: BusMessage) => void,
-    private readonly options: SubscribeOptions,
-    private readonly bus: NatsBus,
-    private readonly config: Required<
-      Pick<NatsBusOptions, 'warningIntervalMs' | 'onWarning' | 'onHandlerError'>
-    >,
-  ) {
-    this.queue = new SubscriberQueue<NatsEntry>(
-      id,
-      capacity,
-      (w) => config.onWarning({ subscriptionId: id, pattern, queueDepth: w.depth, capacity }),
-      config.warningIntervalMs,
-    );
-  }
-
-  get depth(): number {
-    return this.queue.depth;
-  }
-
-  /** Called from the NATS client's read loop: O(1) work, never runs the handler. */
-  offer(message: BusMessage): void {
-    if (this.closed) return;
-    if (this.queue.offer({ kind: 'message', message }, Date.now())) this.schedule();
-    else this.bus.countDropped();
-  }
-
-  /** Gaps are never dropped: they are the record of what was lost. */
-  offerGap(gap: BusGap): void {
-    if (this.closed) return;
-    this.queue.push({ kind: 'gap', gap });
-    this.schedule();
-  }
-
-  stats(): SubscriberStats {
-    const q = this.queue;
-    return {
-      id: this.id,
-      patterns: [this.pattern],
-      queueDepth: q.depth,
-      capacity: q.capacity,
-      delivered: q.delivered,
-      dropped: q.dropped,
-      warnings: q.warnings,
-    };
-  }
-
-  unsubscribe(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.natsSubscription?.unsubscribe();
-    this.queue.clear();
-    this.bus.forget(this);
-    this.notifyIdle();
-  }
-
-  /** Resolves once everything queued so far has been handed to the handler (or on unsubscribe). */
-  idle(): Promise<void> {
-    if (this.closed || (this.depth === 0 && !this.awaiting)) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.awaiting || this.closed) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.deliver();
-    });
-  }
-
-  private deliver(): void {
-    const started = performance.now();
-    while (!this.closed && !this.awaiting) {
-      const entry = this.queue.shift();
-      if (entry === undefined) break;
-      this.run(entry);
-      if (performance.now() - started >= DELIVERY_SLICE_MS) break;
-    }
-    if (this.depth > 0) this.schedule();
-    else if (!this.awaiting) this.notifyIdle();
-  }
-
-  private run(entry: DropGap | NatsEntry): void {
-    try {
-      if (entry instanceof DropGap) {
-        const { dropped, from, to } = entry;
-        this.options.onGap?.({ source: this.bus.source, reason: 'dropped', dropped, from, to });
-        return;
-      }
-      if (entry.kind === 'gap') {
-        this.options.onGap?.(entry.gap);
-        return;
-      }
-      this.queue.delivered += 1;
-      this.bus.countDelivered();
-      const result: unknown = this.handler(entry.message);
-      if (isThenable(result)) {
-        this.awaiting = true;
-        const resume = (): void => {
-          this.awaiting = false;
-          this.schedule();
-          if (this.depth === 0) this.notifyIdle();
-        };
-        result.then(resume, (error: unknown) => {
-          this.config.onHandlerError(error, this.id);
-          resume();
-        });
-      }
-    } catch (error) {
-      this.config.onHandlerError(error, this.id);
-    }
-  }
-
-  private notifyIdle(): void {
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
-  }
-}
-
 export class NatsBus implements Bus {
-  private readonly subscriptions = new Set<LocalSubscription>();
+  /** Each subscription with the call that ends it at the server. */
+  private readonly subscriptions = new Map<Subscription, () => void>();
+  private readonly hooks: SubscriptionHooks = {
+    source: () => this.source,
+    onWarning: (w) => this.config.onWarning(w),
+    onHandlerError: (error, id) => this.config.onHandlerError(error, id),
+    onDelivered: () => void (this.delivered += 1),
+    onDropped: () => void (this.dropped += 1),
+    onClosed: (subscription) => {
+      this.subscriptions.get(subscription)?.();
+      this.subscriptions.delete(subscription);
+    },
+  };
   private nextId = 1;
   private published = 0;
   private delivered = 0;
@@ -307,16 +166,16 @@ export class NatsBus implements Bus {
       this.rejected += 1;
       throw new BusError('invalid_subject', `invalid subject pattern: ${JSON.stringify(pattern)}`);
     }
-    const local = new LocalSubscription(
+    const local = new Subscription(
       `${this.name}#${this.nextId++}`,
       pattern,
       this.capacity,
       handler,
       options,
-      this,
-      this.config,
+      this.hooks,
+      this.config.warningIntervalMs,
     );
-    local.natsSubscription = this.nc.subscribe(pattern, {
+    const natsSubscription = this.nc.subscribe(pattern, {
       callback: (error, msg) => {
         if (error) return; // subscription-level errors (permissions) surface through the status loop
         // Anything thrown here would kill the client's reader and with it the connection.
@@ -332,7 +191,7 @@ export class NatsBus implements Bus {
         }
       },
     });
-    this.subscriptions.add(local);
+    this.subscriptions.set(local, () => natsSubscription.unsubscribe());
     return local;
   }
 
@@ -347,14 +206,14 @@ export class NatsBus implements Bus {
       delivered: this.delivered,
       dropped: this.dropped,
       rejected: this.rejected,
-      subscribers: [...this.subscriptions].map((s) => s.stats()),
+      subscribers: [...this.subscriptions.keys()].map((s) => s.stats()),
     };
   }
 
   /** Stops new work, lets the server deliver what is in flight, hands queued messages to handlers. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const subscriptions = [...this.subscriptions];
+      const subscriptions = [...this.subscriptions.keys()];
       const deadline = Date.now() + this.closeTimeoutMs;
       // Draining needs a live connection: while the client is still reconnecting it would wait for
       // the server indefinitely, so it gets the same bound as the handlers.
@@ -370,21 +229,6 @@ export class NatsBus implements Bus {
       for (const s of subscriptions) s.unsubscribe();
     })();
     return this.closing;
-  }
-
-  /** @internal */
-  countDelivered(): void {
-    this.delivered += 1;
-  }
-
-  /** @internal */
-  countDropped(): void {
-    this.dropped += 1;
-  }
-
-  /** @internal */
-  forget(subscription: LocalSubscription): void {
-    this.subscriptions.delete(subscription);
   }
 
   private decode(msg: Msg): BusMessage | null {
@@ -419,8 +263,8 @@ export class NatsBus implements Bus {
           to: Date.now(),
         };
         disconnected = null;
-        for (const subscription of this.subscriptions) {
-          subscription.offerGap({ ...gap, from: Math.max(gap.from, subscription.createdAt) });
+        for (const subscription of this.subscriptions.keys()) {
+          subscription.offerGap(gap);
         }
       }
     }
