@@ -7,6 +7,25 @@ import { z } from 'zod';
 
 const metrics = z.record(z.string().max(128), z.number());
 
+const count = z.number().int().min(0);
+/**
+ * One subscriber of a child's bus: a subscriber process connected to it as a publisher (remote, its
+ * queue held here) or one of the child's own subscriptions. Rates are per second since the last report.
+ */
+export const busSubscriberSchema = z.object({
+  id: z.string().max(200),
+  patterns: z.array(z.string().max(300)).max(50),
+  remote: z.boolean(),
+  queueDepth: count,
+  capacity: count,
+  delivered: count,
+  dropped: count,
+  warnings: count,
+  deliveredPerSec: z.number().min(0),
+  droppedPerSec: z.number().min(0),
+});
+export type BusSubscriberReport = z.infer<typeof busSubscriberSchema>;
+
 export const childMessageSchema = z.discriminatedUnion('type', [
   /** Startup is complete; `detail` is shown in the UI. */
   z.object({ type: z.literal('ready'), detail: z.unknown().optional() }),
@@ -19,6 +38,8 @@ export const childMessageSchema = z.discriminatedUnion('type', [
     metrics: metrics.optional(),
   }),
   z.object({ type: z.literal('metrics'), values: metrics }),
+  /** The child's bus subscribers as it sees them (sent with heartbeats while its bus is open). */
+  z.object({ type: z.literal('bus'), subscribers: z.array(busSubscriberSchema).max(200) }),
   /** Readiness, not liveness: degraded is shown and alerted, never restarted. */
   z.object({
     type: z.literal('status'),
@@ -33,8 +54,11 @@ export type ParentMessage =
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'reload'; config: unknown }
-  /** Embedded bus: more publishers to subscribe from (a service added or launched after this child). */
-  | { type: 'peers'; peers: string[] };
+  /**
+   * Embedded bus: more publishers to subscribe from (a service added or launched after this child),
+   * and publishers to forget (a service removed).
+   */
+  | { type: 'peers'; peers: string[]; removed?: string[] };
 
 /** Environment the supervisor gives every child. */
 export const childEnv = {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { BusSubscriberReport } from './child-protocol';
 import type { ServiceDefinition } from './service-definition';
 
 /** The supervisor's states (DESIGN.md, Supervision). */
@@ -67,6 +68,8 @@ export interface ServiceInfo {
   lastHeartbeatAt: number | null;
   heartbeat: Record<string, unknown> | null; // the app payload of the last heartbeat
   metrics: Record<string, number> | null; // the child's own metrics
+  /** Per-subscriber queue depth, drops and rates of the child's market-data bus (reported at 1 Hz). */
+  bus: BusSubscriberReport[] | null;
   cpuPercent: number | null; // whole process tree, % of one core
   rssBytes: number | null; // whole process tree
   detail: unknown; // what the child reported when it became ready
@@ -119,5 +122,6 @@ export interface MetricsSample {
     heartbeatAgeMs: number | null;
     restarts: number;
     metrics: Record<string, number> | null;
+    bus: BusSubscriberReport[] | null;
   }[];
 }

@@ -62,6 +62,7 @@ export class NatsServer {
   private constructor(
     readonly binary: string,
     readonly port: number,
+    private readonly extraArgs: string[] = [],
   ) {}
 
   get url(): string {
@@ -73,11 +74,11 @@ export class NatsServer {
   }
 
   /** Starts a server on a fresh ephemeral port (retrying if another process grabs the port first). */
-  static async start(): Promise<NatsServer> {
+  static async start(extraArgs: string[] = []): Promise<NatsServer> {
     const binary = findNatsServer();
     let lastError: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const server = new NatsServer(binary, await freePort());
+      const server = new NatsServer(binary, await freePort(), extraArgs);
       try {
         await server.restart();
         return server;
@@ -93,7 +94,7 @@ export class NatsServer {
   async restart(timeoutMs = 15_000): Promise<void> {
     await this.stop();
     this.output = '';
-    const child = spawn(this.binary, ['-a', '127.0.0.1', '-p', String(this.port)], {
+    const child = spawn(this.binary, ['-a', '127.0.0.1', '-p', String(this.port), ...this.extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

@@ -4,7 +4,7 @@
  * bus-conformance.test.ts against both.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { NatsBus } from '../../src/services/bus/nats';
+import { NatsBus, splitCredentials } from '../../src/services/bus/nats';
 import { BusError } from '../../src/services/bus/types';
 import { NatsServer } from '../helpers/nats-server';
 
@@ -39,5 +39,29 @@ describe('NATS bus', () => {
     expectBusError(() => bus.publish('md.a.b.trade', 1), 'closed');
     expectBusError(() => bus.subscribe('md.>', () => {}), 'closed');
     expect(bus.metrics().subscribers).toEqual([]);
+  });
+
+  it('takes credentials from the configured URL: user and password, or a token', async () => {
+    const withUser = await NatsServer.start(['--user', 'trader', '--pass', 's3cr:t']);
+    extraServers.push(withUser);
+    const url = `nats://trader:${encodeURIComponent('s3cr:t')}@127.0.0.1:${withUser.port}`;
+    const bus = await NatsBus.connect({ servers: url });
+    const got: unknown[] = [];
+    bus.subscribe('md.a.b.trade', (m) => got.push(m.data));
+    await bus.flush();
+    bus.publish('md.a.b.trade', 1);
+    await bus.flush();
+    await expect.poll(() => got).toEqual([1]);
+    await bus.close();
+    await expect(NatsBus.connect({ servers: withUser.url })).rejects.toThrow(/Authorization/);
+
+    const withToken = await NatsServer.start(['--auth', 'tok3n']);
+    extraServers.push(withToken);
+    const tokenBus = await NatsBus.connect({ servers: `nats://tok3n@127.0.0.1:${withToken.port}` });
+    await tokenBus.close();
+    expect(splitCredentials('nats://a:b@h:1')).toEqual({
+      servers: ['nats://h:1'],
+      credentials: { user: 'a', pass: 'b' },
+    });
   });
 });

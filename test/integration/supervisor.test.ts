@@ -375,6 +375,11 @@ describe('supervisor with real processes', () => {
         .logTail('strategy', 20, { stream: 'out' })
         .some((l) => l.text.startsWith('got md.test-venue.BTCUSDT.trade')),
     );
+    // Removed, it stops being a peer: its socket goes, and nobody keeps dialling it.
+    await s.stop('late-feed');
+    await s.remove('late-feed');
+    expect(existsSync(join(dir.path, 'bus', 'late-feed.sock'))).toBe(false);
+    expect(s.get('strategy').state).toBe('running');
   });
 
   it('tells protocol children where the bus is: one publishes, another subscribes with a wildcard', async () => {
@@ -396,6 +401,16 @@ describe('supervisor with real processes', () => {
       () => s.get('strategy').metrics?.['bus.dropped'] !== undefined,
     );
     expect(s.get('strategy').metrics?.['bus.dropped']).toBe(0);
+    // Per subscriber, at 1 Hz: the publisher names the strategy's connection, with its depth and rate.
+    const feedView = await until('the publisher’s per-subscriber report', () =>
+      s.get('feed').bus?.find((b) => b.remote && b.id === 'strategy' && b.deliveredPerSec > 0),
+    );
+    expect(feedView).toMatchObject({ dropped: 0, droppedPerSec: 0, capacity: expect.any(Number) });
+    expect(feedView.patterns.length).toBeGreaterThan(0);
+    const own = await until('the subscriber’s own subscription', () =>
+      s.get('strategy').bus?.find((b) => !b.remote && b.delivered > 0),
+    );
+    expect(own.queueDepth).toBeLessThanOrEqual(own.capacity);
     // The supervisor sees throttled samples (counts and the last message per subject), not the stream.
     const sample = await until('a sample', () => samples.find((x) => x.service === 'feed'));
     expect(sample.counts['md.test-venue.BTCUSDT.trade']).toBeGreaterThan(0);

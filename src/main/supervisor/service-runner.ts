@@ -3,7 +3,12 @@
  * limits, graceful stop, restart with backoff, crash-loop rule. It decides; the process layer it is
  * given does. Tests drive it with a fake process layer and fake timers.
  */
-import { childMessageSchema, EXIT_CONFIG_ERROR, type ParentMessage } from '../../shared/child-protocol';
+import {
+  childMessageSchema,
+  EXIT_CONFIG_ERROR,
+  type BusSubscriberReport,
+  type ParentMessage,
+} from '../../shared/child-protocol';
 import { ApiError } from '../../shared/errors';
 import type { ServiceDefinition } from '../../shared/service-definition';
 import type {
@@ -104,6 +109,7 @@ export class ServiceRunner {
   private lastHeartbeatAt: number | null = null;
   private heartbeat: Record<string, unknown> | null = null;
   private metrics: Record<string, number> | null = null;
+  private bus: BusSubscriberReport[] | null = null;
   private cpuPercent: number | null = null;
   private rssBytes: number | null = null;
   private detail: unknown = null;
@@ -165,6 +171,7 @@ export class ServiceRunner {
       lastHeartbeatAt: this.lastHeartbeatAt,
       heartbeat: this.heartbeat,
       metrics: this.metrics,
+      bus: this.bus,
       cpuPercent: this.cpuPercent,
       rssBytes: this.rssBytes,
       detail: this.detail,
@@ -352,6 +359,7 @@ export class ServiceRunner {
     this.lastHeartbeatAt = null;
     this.heartbeat = null;
     this.metrics = null;
+    this.bus = null;
     this.cpuPercent = null;
     this.rssBytes = null;
     this.detail = null;
@@ -421,6 +429,9 @@ export class ServiceRunner {
       case 'metrics':
         this.metrics = m.values;
         this.deps.hooks.changed?.(this.info());
+        return;
+      case 'bus':
+        this.bus = m.subscribers;
         return;
       case 'status':
         // A child cannot talk away what the supervisor sees: a missing dependency stays degraded.

@@ -3,7 +3,7 @@
  * and the data directory it owns. State is decided from the OS: at start it takes the data
  * directory's lock and kills what a crashed previous run left behind before starting anything.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SAMPLE_SUBJECT_PREFIX, type BusSample } from '../../shared/bus';
 import type { ChildBusConfig } from '../../shared/child-protocol';
@@ -248,6 +248,7 @@ export class Supervisor {
     this.recorder.removeDefinition(name);
     runner.dispose();
     this.runners.delete(name);
+    this.leaveBus(name);
     await this.logs.get(name)?.close();
     this.logs.delete(name);
     this.eventLog.append({ type: 'service-removed', service: name });
@@ -429,6 +430,7 @@ export class Supervisor {
         heartbeatAgeMs: i.lastHeartbeatAt === null ? null : now - i.lastHeartbeatAt,
         restarts: i.restarts,
         metrics: i.metrics,
+        bus: i.bus,
       };
     });
     const sample: MetricsSample = {
@@ -493,7 +495,7 @@ export class Supervisor {
       this.joinBus({ backend: 'nats', servers: this.bus.natsUrl });
       return { backend: 'nats', servers: this.bus.natsUrl };
     }
-    const socket = (service: string) => join(this.opts.dataDir, 'bus', `${service}.sock`);
+    const socket = (service: string): string => this.busSocket(service);
     mkdirSync(join(this.opts.dataDir, 'bus'), { recursive: true });
     const peers = [...this.runners.values()]
       .filter((r) => r.name !== name && r.definition.protocol === 'vigil')
@@ -504,6 +506,22 @@ export class Supervisor {
       if (r.name !== name) r.notify({ type: 'peers', peers: [socket(name)] });
     }
     return { backend: 'embedded', listen: socket(name), peers };
+  }
+
+  private busSocket(service: string): string {
+    return join(this.opts.dataDir, 'bus', `${service}.sock`);
+  }
+
+  /** A removed service stops being a peer: nobody keeps reconnecting to a publisher that is gone. */
+  private leaveBus(name: string): void {
+    const socket = this.busSocket(name);
+    for (const r of this.runners.values()) r.notify({ type: 'peers', peers: [], removed: [socket] });
+    void this.view
+      ?.then((bus) => {
+        if (bus instanceof EmbeddedBus) bus.removePeer(socket);
+      })
+      .catch(() => undefined);
+    rmSync(socket, { force: true });
   }
 
   /** Subscribes the supervisor to the samples only; a failure here never stops a launch. */

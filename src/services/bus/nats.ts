@@ -52,6 +52,26 @@ const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/**
+ * The client does not read credentials from a URL, but a URL is what a person configures:
+ * `nats://user:pass@host:4222` gives user and password, `nats://token@host:4222` a token.
+ */
+export function splitCredentials(servers: string | string[]): {
+  servers: string[];
+  credentials: { user?: string; pass?: string; token?: string };
+} {
+  const credentials: { user?: string; pass?: string; token?: string } = {};
+  const plain = (Array.isArray(servers) ? servers : [servers]).map((server) => {
+    const m = /^([a-z]+:\/\/)([^@/]*)@(.+)$/i.exec(server);
+    if (!m) return server;
+    const [user, pass] = m[2]!.split(':', 2).map(decodeURIComponent) as [string, string | undefined];
+    if (pass === undefined) credentials.token = user;
+    else Object.assign(credentials, { user, pass });
+    return `${m[1]}${m[3]}`;
+  });
+  return { servers: plain, credentials };
+}
+
 /** Waits for `promise`, but not past `deadline` (epoch ms). */
 async function within(promise: Promise<unknown>, deadline: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -99,8 +119,10 @@ export class NatsBus implements Bus {
     if (!Number.isInteger(capacity) || capacity < 1)
       throw new RangeError(`queueCapacity must be a positive integer`);
     const name = options.name ?? `vigil-${process.pid}`;
+    const { servers, credentials } = splitCredentials(options.servers);
     const nc = await connect({
-      servers: options.servers,
+      servers,
+      ...credentials,
       name,
       ...(options.user !== undefined ? { user: options.user } : {}),
       ...(options.pass !== undefined ? { pass: options.pass } : {}),

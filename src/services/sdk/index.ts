@@ -6,7 +6,7 @@
  */
 import type { Bus } from '../bus/types';
 import { EmbeddedBus } from '../bus/embedded';
-import { busConfigFromEnv, busMetrics, openBus } from './bus';
+import { busConfigFromEnv, busMetrics, busReporter, openBus } from './bus';
 import { withSampling } from './bus-sampler';
 import type { ChildMessage, ParentMessage } from '../../shared/child-protocol';
 import { HEARTBEAT_INTERVAL_MS, childEnv } from '../../shared/child-protocol';
@@ -81,6 +81,14 @@ export function startChild(options: ChildOptions = {}): Child {
     }
   };
 
+  const removePeers = (peers: string[]): void => {
+    for (const peer of peers) {
+      embedded?.removePeer(peer);
+      const i = laterPeers.indexOf(peer);
+      if (i >= 0) laterPeers.splice(i, 1);
+    }
+  };
+
   let stopping: Promise<void> | null = null;
   const stop = (reason: string, code = 0): Promise<void> => {
     stopping ??= (async () => {
@@ -108,12 +116,15 @@ export function startChild(options: ChildOptions = {}): Child {
     void stop(why);
   };
 
+  const reportBus = busReporter();
   const beat = (): void => {
     const payload = attempt('heartbeat payload', options.heartbeatPayload);
     send({ type: 'heartbeat', at: Date.now(), ...(payload ? { payload } : {}) });
     const values = attempt('metrics', options.metrics);
-    const withBus = openedBus ? { ...values, ...busMetrics(openedBus.metrics()) } : values;
+    const bus = openedBus?.metrics();
+    const withBus = bus ? { ...values, ...busMetrics(bus) } : values;
     if (withBus) send({ type: 'metrics', values: withBus });
+    if (bus) send({ type: 'bus', subscribers: reportBus(bus) });
   };
   const heartbeat = setInterval(beat, heartbeatInterval());
 
@@ -147,6 +158,7 @@ export function startChild(options: ChildOptions = {}): Child {
         break;
       case 'peers':
         if (Array.isArray(message.peers)) addPeers(message.peers);
+        if (Array.isArray(message.removed)) removePeers(message.removed);
         break;
       case 'pause':
         handle('pause', async () => {
