@@ -68,6 +68,8 @@ export const childEnv = {
   heartbeatMs: 'VIGIL_HEARTBEAT_MS',
   /** JSON ChildBusConfig: where this child publishes and whom it subscribes from. */
   bus: 'VIGIL_BUS',
+  /** JSON: the program's own configuration from its definition (absent when it has none). */
+  config: 'VIGIL_CONFIG',
 } as const;
 
 /** Where a protocol child finds the market-data bus (the supervisor decides, per launch). */

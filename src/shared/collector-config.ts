@@ -105,20 +105,26 @@ export function defaultCollectorConfig(venue: CollectorVenue): CollectorConfig {
 /** A partial configuration over the venue's defaults; errors name the field. */
 export function parseCollectorConfig(
   input: unknown,
-): { ok: true; config: CollectorConfig } | { ok: false; error: string } {
+): { ok: true; config: CollectorConfig } | { ok: false; path: string[]; error: string } {
   const venue = (input as { venue?: unknown } | null)?.venue;
   if (!collectorVenues.includes(venue as CollectorVenue))
-    return { ok: false, error: `venue: must be one of ${collectorVenues.join(', ')}` };
+    return { ok: false, path: ['venue'], error: `must be one of ${collectorVenues.join(', ')}` };
   const base = defaultCollectorConfig(venue as CollectorVenue);
-  const merged = { ...base, ...(input as object) };
+  const given = input as Partial<CollectorConfig>;
+  // Endpoints merge too: overriding the REST base alone keeps the default stream hosts.
+  const merged = { ...base, ...given, endpoints: { ...base.endpoints, ...given.endpoints } };
   const r = collectorConfigSchema.safeParse(merged);
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    return { ok: false, error: `${issue.path.join('.') || 'config'}: ${issue.message}` };
+    return { ok: false, path: issue.path.map(String), error: issue.message };
   }
   if (r.data.venue === 'binance-usdm' && !usdmDepths.includes(r.data.bookDepth))
-    return { ok: false, error: `bookDepth: USD-M snapshots come in ${usdmDepths.join(', ')} levels` };
+    return {
+      ok: false,
+      path: ['bookDepth'],
+      error: `USD-M snapshots come in ${usdmDepths.join(', ')} levels`,
+    };
   if (r.data.venue === 'binance-usdm' && !r.data.endpoints.wsMarket)
-    return { ok: false, error: 'endpoints.wsMarket: USD-M needs the /market host too' };
+    return { ok: false, path: ['endpoints', 'wsMarket'], error: 'USD-M needs the /market host too' };
   return { ok: true, config: r.data };
 }

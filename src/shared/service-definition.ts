@@ -4,6 +4,7 @@
  * and checks the rules that span fields (a trader never autostarts, readiness needs a protocol, ...).
  */
 import { z } from 'zod';
+import { parseCollectorConfig } from './collector-config';
 import { serviceKinds, serviceNameSchema, type ServiceKind } from './services';
 
 const HOUR = 3_600_000;
@@ -104,6 +105,10 @@ export const stopSchema = z.object({ signal: z.enum(stopSignals), timeoutMs: ms(
 
 const envName = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+const programConfigSchema = z
+  .record(z.string(), z.unknown())
+  .refine((c) => JSON.stringify(c).length <= 64 * 1024, 'must be at most 64 KiB as JSON');
+
 export const serviceDefinitionSchema = z
   .object({
     name: serviceNameSchema,
@@ -122,6 +127,12 @@ export const serviceDefinitionSchema = z
     probe: probeSchema.nullable(),
     memory: memorySchema,
     stop: stopSchema,
+    /**
+     * The program's own configuration (a collector's symbols and endpoints...), given to it as JSON in
+     * VIGIL_CONFIG. Built-in programs with a schema have it checked here, so a bad value is refused
+     * when it is saved, not when the program starts.
+     */
+    config: programConfigSchema.nullable().default(null),
   })
   .strict();
 
@@ -148,6 +159,7 @@ export const serviceDefinitionInputSchema = z
     probe: probeSchema.nullable().optional(),
     memory: memorySchema.partial().optional(),
     stop: stopSchema.partial().optional(),
+    config: programConfigSchema.nullable().optional(),
   })
   .strict();
 
@@ -205,6 +217,19 @@ function exponentialBackoff(capMs: number): BackoffPolicy {
 }
 
 /** The full preset of a role: everything but name, kind, program and protocol. */
+/** Built-in programs whose configuration is checked when a definition is saved. */
+const builtinConfigs: Record<
+  string,
+  (config: unknown) => { ok: true } | { ok: false; path: string[]; error: string }
+> = {
+  // Without one the collector refuses to start (exit 78, "needs config.venue"), which the UI shows.
+  collector: (config) => {
+    if (config === null) return { ok: true };
+    const r = parseCollectorConfig(config);
+    return r.ok ? { ok: true } : { ok: false, path: r.path, error: r.error };
+  },
+};
+
 export function rolePreset(
   kind: ServiceKind,
 ): Omit<ServiceDefinition, 'name' | 'kind' | 'program' | 'protocol'> {
@@ -229,6 +254,7 @@ export function rolePreset(
     probe: null,
     memory: { softBytes: null, hardBytes: null, hardSamples: 3 },
     stop: { signal: 'SIGTERM', timeoutMs: role.stopMs },
+    config: null,
   };
 }
 
@@ -259,6 +285,7 @@ export function resolveDefinition(input: unknown): ResolveResult {
     probe: i.probe ?? preset.probe,
     memory: { ...preset.memory, ...i.memory },
     stop: { ...preset.stop, ...i.stop },
+    config: i.config ?? null,
   };
   const checked = serviceDefinitionSchema.superRefine((d, ctx) => {
     const issue = (path: (string | number)[], message: string) =>
@@ -282,6 +309,11 @@ export function resolveDefinition(input: unknown): ResolveResult {
     }
     if (d.restart.backoff.type === 'exponential' && d.restart.backoff.capMs < d.restart.backoff.initialMs) {
       issue(['restart', 'backoff', 'capMs'], 'must not be below initialMs');
+    }
+    const validate = d.program.type === 'builtin' ? builtinConfigs[d.program.name] : undefined;
+    if (validate) {
+      const r = validate(d.config);
+      if (!r.ok) issue(['config', ...r.path], r.error);
     }
   });
   const result = checked.safeParse(candidate);

@@ -73,6 +73,7 @@ export class ProcessLauncher implements Launcher {
         [childEnv.dataDir]: this.env.dataDir,
         ...(def.heartbeat ? { [childEnv.heartbeatMs]: String(def.heartbeat.intervalMs) } : {}),
         ...(vigil ? { [childEnv.bus]: JSON.stringify(this.env.bus(def.name)) } : {}),
+        ...(def.config ? { [childEnv.config]: JSON.stringify(def.config) } : {}),
         // Built-in programs run on this runtime; inside Electron that needs ELECTRON_RUN_AS_NODE.
         ...(def.program.type === 'builtin' ? { ELECTRON_RUN_AS_NODE: '1' } : {}),
       },

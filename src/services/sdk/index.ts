@@ -9,7 +9,7 @@ import { EmbeddedBus } from '../bus/embedded';
 import { busConfigFromEnv, busMetrics, busReporter, openBus } from './bus';
 import { withSampling } from './bus-sampler';
 import type { ChildMessage, ParentMessage } from '../../shared/child-protocol';
-import { HEARTBEAT_INTERVAL_MS, childEnv } from '../../shared/child-protocol';
+import { EXIT_CONFIG_ERROR, HEARTBEAT_INTERVAL_MS, childEnv } from '../../shared/child-protocol';
 
 export interface ChildOptions {
   /** Sent as a `metrics` message with every heartbeat. */
@@ -36,6 +36,8 @@ export interface Child {
   stop(reason: string, code?: number): Promise<void>;
   /** The market-data bus the supervisor assigned (opened on first use; its counters go with the metrics). */
   bus(): Promise<Bus>;
+  /** The program's configuration from its definition (VIGIL_CONFIG), or null when it has none. */
+  readonly config: unknown;
 }
 
 /** How often to look for the supervisor's pid; with the grace below, an orphan is gone within 2 s. */
@@ -204,7 +206,20 @@ export function startChild(options: ChildOptions = {}): Child {
     },
     stop,
     bus: getBus,
+    config: readConfig(),
   };
+}
+
+function readConfig(): unknown {
+  const raw = process.env[childEnv.config];
+  if (!raw) return null;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    // The supervisor writes it with JSON.stringify: unparseable means it was set by hand.
+    console.error(`${childEnv.config} is not JSON: ${raw.slice(0, 200)}`);
+    process.exit(EXIT_CONFIG_ERROR);
+  }
 }
 
 /** VIGIL_HEARTBEAT_MS from the service's definition, else the protocol default. */
