@@ -233,7 +233,10 @@ export class EmbeddedBus implements Bus {
     if (this.closed) throw new BusError('closed', 'bus is closed');
     if (!isValidPattern(pattern)) {
       this.rejected += 1;
-      throw new BusError('invalid_subject', `invalid subject pattern: ${JSON.stringify(pattern).slice(0, 300)}`);
+      throw new BusError(
+        'invalid_subject',
+        `invalid subject pattern: ${JSON.stringify(pattern).slice(0, 300)}`,
+      );
     }
     const sub = new Subscription(
       `${this.id}/sub-${++this.nextLocal}`,
