@@ -16,7 +16,7 @@ import { moveAside } from './store/database';
 import { StoreError } from './store/store-error';
 import { ControlStore } from './store/store';
 import { acquireDataDirLock } from './supervisor/data-dir-lock';
-import { defaultDefinitions } from './supervisor/definitions';
+import { defaultDefinitions, demoDefinitions } from './supervisor/definitions';
 import { Supervisor, type SupervisorOptions, type SupervisorRecorder } from './supervisor/supervisor';
 import { version } from '../../package.json';
 
@@ -29,6 +29,8 @@ export interface CoreOptions {
   definitions?: ServiceDefinition[];
   /** control.db is unreadable or corrupt: move it aside (kept, renamed) and start fresh. */
   recoverStore?: boolean;
+  /** Run the market simulator and point the collectors at it (their definitions are overwritten). */
+  demo?: boolean;
   /** Passed to the supervisor (tests shorten intervals, turn autostart off). */
   supervisor?: Partial<Pick<SupervisorOptions, 'autostart' | 'sampleIntervalMs' | 'metricsIntervalMs'>>;
 }
@@ -60,6 +62,9 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     if (config.isFresh() && !opts.definitions) {
       // First run: the default services, kept in the database from now on.
       for (const def of defaultDefinitions(opts.servicesDir)) config.putService(def);
+    }
+    if (opts.demo && !opts.definitions) {
+      for (const def of demoDefinitions(opts.servicesDir)) config.putService(def);
     }
     const recorder: SupervisorRecorder = {
       saveDefinition: (def) => config.putService(def),
@@ -101,6 +106,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       pid: process.pid,
       startedAt,
       dataDir: opts.dataDir,
+      demo: opts.demo ?? false,
     });
     const router = createRouter(
       createHandlers({

@@ -12,6 +12,7 @@ export interface HeadlessArgs {
   dataDir: string | null;
   token: string | null;
   recoverStore: boolean;
+  demo: boolean;
   help: boolean;
 }
 
@@ -22,6 +23,8 @@ export const HEADLESS_USAGE = `Usage: npm run headless -- [options]
   --data-dir DIR   where configuration, history and logs live (default: the user's app-data folder)
   --token T        access token (default: VIGIL_TOKEN, else a new random token printed at start)
   --recover-store  if control.db is corrupt or unreadable, move it aside (kept) and start fresh
+  --demo           run the market simulator and point the collectors at it (data is marked simulated;
+                   without --data-dir the demo keeps its own data folder, apart from your real one)
   -h, --help       show this help`;
 
 const schema = z.object({
@@ -55,6 +58,7 @@ export function parseHeadlessArgs(argv: string[], env: NodeJS.ProcessEnv = proce
         'data-dir': { type: 'string' },
         token: { type: 'string' },
         'recover-store': { type: 'boolean' },
+        demo: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -68,5 +72,10 @@ export function parseHeadlessArgs(argv: string[], env: NodeJS.ProcessEnv = proce
     token: values.token ?? env.VIGIL_TOKEN ?? null,
   });
   if (!parsed.success) throw new ArgsError(parsed.error.issues[0]?.message ?? 'invalid arguments');
-  return { ...parsed.data, recoverStore: values['recover-store'] ?? false, help: values.help ?? false };
+  return {
+    ...parsed.data,
+    recoverStore: values['recover-store'] ?? false,
+    demo: values.demo ?? false,
+    help: values.help ?? false,
+  };
 }

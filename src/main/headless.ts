@@ -1,5 +1,5 @@
 /** `npm run headless`: the supervisor core and the UI on a server, without Electron. */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createCore } from './core';
 import { StoreError } from './store/store-error';
 import { ArgsError, HEADLESS_USAGE, parseHeadlessArgs } from './headless-args';
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const dataDir = resolve(args.dataDir ?? defaultDataDir());
+  const dataDir = resolve(args.dataDir ?? (args.demo ? join(defaultDataDir(), 'demo') : defaultDataDir()));
   const paths = buildPaths(import.meta.url);
   let core;
   try {
@@ -30,6 +30,7 @@ async function main(): Promise<void> {
       dataDir,
       servicesDir: paths.servicesDir,
       recoverStore: args.recoverStore,
+      demo: args.demo,
     });
   } catch (error) {
     // Another Vigil owns this data directory, or control.db cannot be used: say so, and how to go on.

@@ -67,6 +67,8 @@ export interface AppInfo {
   pid: number;
   startedAt: number; // epoch ms
   dataDir: string;
+  /** Started with --demo: the market data comes from the simulator, and every view must say so. */
+  demo: boolean;
 }
 
 export const commands = {

@@ -10,8 +10,10 @@ describe('headless arguments', () => {
       dataDir: null,
       token: null,
       recoverStore: false,
+      demo: false,
       help: false,
     });
+    expect(parseHeadlessArgs(['--demo'], {}).demo).toBe(true);
   });
 
   it('reads every option, and the token from the environment', () => {
