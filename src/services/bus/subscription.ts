@@ -35,17 +35,18 @@ export interface SubscriptionHooks {
 const DELIVERY_SLICE_MS = 5;
 
 /**
- * Handlers run inline (no queueing, no extra turn) while they are quick: this event-loop turn's inline
- * handler time is shared by every subscription, and once it passes the slice, messages queue. A fast
- * consumer therefore costs nothing and never drops because a burst arrived in one socket read, while
- * a slow one falls back on its bounded queue.
+ * Handlers run inline (no queueing, no extra turn) while they are quick: the inline handler time of
+ * one I/O callback (one socket read, one publish loop) is shared by every subscription, and once it
+ * passes the slice, messages queue. A fast consumer therefore costs nothing and never drops because a
+ * burst arrived in one read, while a slow one falls back on its bounded queue.
  */
 const inline = { spentMs: 0, resetScheduled: false };
 function chargeInline(ms: number): void {
   inline.spentMs += ms;
   if (inline.resetScheduled) return;
   inline.resetScheduled = true;
-  setImmediate(() => {
+  // Microtasks run when the current callback returns: the budget is per callback, not per loop turn.
+  queueMicrotask(() => {
     inline.spentMs = 0;
     inline.resetScheduled = false;
   });
