@@ -31,6 +31,8 @@ export interface CoreOptions {
   recoverStore?: boolean;
   /** Run the market simulator and point the collectors at it (their definitions are overwritten). */
   demo?: boolean;
+  /** Where the demo's simulator listens (tests pick free ports). */
+  demoPorts?: { 'binance-spot': number; 'binance-usdm': number };
   /** Passed to the supervisor (tests shorten intervals, turn autostart off). */
   supervisor?: Partial<Pick<SupervisorOptions, 'autostart' | 'sampleIntervalMs' | 'metricsIntervalMs'>>;
 }
@@ -64,7 +66,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       for (const def of defaultDefinitions(opts.servicesDir)) config.putService(def);
     }
     if (opts.demo && !opts.definitions) {
-      for (const def of demoDefinitions(opts.servicesDir)) config.putService(def);
+      for (const def of demoDefinitions(opts.servicesDir, opts.demoPorts)) config.putService(def);
     }
     const recorder: SupervisorRecorder = {
       saveDefinition: (def) => config.putService(def),

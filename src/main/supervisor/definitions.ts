@@ -65,9 +65,12 @@ export function defaultDefinitions(servicesDir: string): ServiceDefinition[] {
  * `--demo`: the market simulator and the collectors pointed at it, marked simulated so every view says
  * so. Written over the same names on each demo start, so a demo never talks to a live exchange.
  */
-export function demoDefinitions(servicesDir: string): ServiceDefinition[] {
-  const spot = `127.0.0.1:${DEMO_PORTS['binance-spot']}`;
-  const usdm = `127.0.0.1:${DEMO_PORTS['binance-usdm']}`;
+export function demoDefinitions(
+  servicesDir: string,
+  ports: { 'binance-spot': number; 'binance-usdm': number } = DEMO_PORTS,
+): ServiceDefinition[] {
+  const spot = `127.0.0.1:${ports['binance-spot']}`;
+  const usdm = `127.0.0.1:${ports['binance-usdm']}`;
   return resolveAll(servicesDir, [
     {
       name: 'simulator',
@@ -75,7 +78,7 @@ export function demoDefinitions(servicesDir: string): ServiceDefinition[] {
       description: 'Market simulator: a synthetic Binance spot and USD-M market on this machine (demo data)',
       program: { type: 'builtin', name: 'simulator' },
       autostart: true,
-      config: { spotPort: DEMO_PORTS['binance-spot'], usdmPort: DEMO_PORTS['binance-usdm'] },
+      config: { spotPort: ports['binance-spot'], usdmPort: ports['binance-usdm'] },
       stop: { timeoutMs: 5000 },
     },
     {
