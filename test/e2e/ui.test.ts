@@ -67,7 +67,7 @@ async function runInConsole(page: Page, command: string, input: string): Promise
 describe('browser UI on the headless server', () => {
   beforeAll(async () => {
     mkdirSync(shotsDir, { recursive: true });
-    server = await startHeadless();
+    server = await startHeadless({ demo: true });
     browser = await launchChromium();
   }, 90_000);
 
@@ -85,6 +85,9 @@ describe('browser UI on the headless server', () => {
       await page.goto(server.url);
       await waitConnection(page, 'connected');
       expect(page.url()).not.toContain('token=');
+      // Demo mode: every page says the market data is simulated.
+      await byTestId(page, 'simulated-banner').waitFor();
+      expect(await text(page, 'simulated-banner')).toMatch(/^SIMULATED MARKET DATA\./);
 
       for (const { id, ready } of navPages) {
         await byTestId(page, `nav-${id}`).click();
@@ -147,7 +150,8 @@ describe('browser UI on the headless server', () => {
       // The dashboard counts follow the live state.
       await byTestId(page, 'nav-dashboard').click();
       await byTestId(page, 'dashboard-row-selfcheck', { 'data-state': 'running' }).waitFor();
-      expect(await text(page, 'count-running')).toBe('1');
+      // Demo mode: the simulator and both collectors run too.
+      await byTestId(page, 'count-running').filter({ hasText: /^4$/ }).waitFor();
       expect(await text(page, 'count-stopped')).toBe('0');
       await screenshot(page, 'dashboard-selfcheck-running');
 

@@ -67,8 +67,12 @@ describe('core with control.db', () => {
   it('creates the default configuration on first run, and keeps what a person changes', async () => {
     await open();
     const first = await ok<ServiceInfo[]>('services.list');
-    expect(first.map((s) => s.name)).toContain('selfcheck');
-    await ok('services.remove', { name: 'selfcheck' });
+    // The self-check and one collector per Binance market, on the live public endpoints.
+    expect(first.map((s) => s.name)).toEqual(['selfcheck', 'binance-spot', 'binance-usdm']);
+    expect(first.find((s) => s.name === 'binance-usdm')?.definition.config).toEqual({
+      venue: 'binance-usdm',
+    });
+    for (const name of ['selfcheck', 'binance-spot', 'binance-usdm']) await ok('services.remove', { name });
     await ok('services.add', { definition: crasher });
     await core!.close();
     await open();

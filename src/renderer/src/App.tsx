@@ -1,6 +1,7 @@
 import { AuthFailedScreen } from './components/AuthFailedScreen';
 import { ConnectionBanner } from './components/ConnectionBanner';
 import { Header } from './components/Header';
+import { SimulatedBanner } from './components/SimulatedBanner';
 import { NavBar } from './components/NavBar';
 import type { Route } from './lib/route';
 import { useRoute } from './lib/route';
@@ -26,6 +27,7 @@ export function App() {
         ) : (
           <>
             <ConnectionBanner />
+            <SimulatedBanner />
             <PageView route={route} />
           </>
         )}

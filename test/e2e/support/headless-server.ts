@@ -21,10 +21,12 @@ export interface HeadlessServer {
   stop(): Promise<void>;
 }
 
-export async function startHeadless(): Promise<HeadlessServer> {
+/** `demo`: run the market simulator and point the collectors at it (no collector dials an exchange). */
+export async function startHeadless(options: { demo?: boolean } = {}): Promise<HeadlessServer> {
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
-  const child = spawn(process.execPath, [entry, '--port', '0', '--data-dir', dataDir], {
+  const args = [entry, '--port', '0', '--data-dir', dataDir, ...(options.demo ? ['--demo'] : [])];
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
