@@ -1,5 +1,5 @@
 // Builds better-sqlite3 for Electron's ABI into native/electron/better_sqlite3.node, where the app
-// loads it from (src/main/store/native-binding.ts). The Node build in node_modules, which tests and
+// loads it from (src/services/sqlite/native-binding.ts). The Node build in node_modules, which tests and
 // headless use, is left untouched: the sources are copied and built in a temporary folder.
 //
 // Needs: network access to Electron's headers (https://electronjs.org/headers), Python 3 and a C++

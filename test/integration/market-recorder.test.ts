@@ -17,12 +17,11 @@ import { MarketReader } from '../../src/services/collector/market-reader';
 import {
   MARKET_SCHEMA_VERSION,
   MarketDbError,
-  MarketRecorder,
   marketDbPath,
   moveMarketDbAside,
   type MarketDbErrorCode,
-  type MarketRecorderOptions,
-} from '../../src/services/collector/recorder';
+} from '../../src/services/collector/market-db';
+import { MarketRecorder, type MarketRecorderOptions } from '../../src/services/collector/recorder';
 import type { GapRecord, TradeRecord } from '../../src/shared/market';
 import { tempDir } from '../helpers/temp-dir';
 

@@ -1,7 +1,7 @@
 /** Which better-sqlite3 addon the store loads: the package's under Node, the Electron build in Electron. */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { electronNativeBinding } from '../../src/main/store/native-binding';
+import { electronNativeBinding } from '../../src/services/sqlite/native-binding';
 
 const node = { ...process.versions, electron: undefined } as unknown as NodeJS.ProcessVersions;
 const electron = { ...process.versions, electron: '40.9.3' } as NodeJS.ProcessVersions;

@@ -4,13 +4,15 @@
  * never in between. A file newer than this code is refused before anything is touched.
  */
 import type { Database } from 'better-sqlite3';
-import { newerVersion, toStoreError, unreadable } from './store-error';
+import {
+  applyMigrations as apply,
+  refuseNewer as refuse,
+  schemaVersion,
+  type Migration,
+} from '../../services/sqlite/migrations';
+import { storeErrors } from './store-error';
 
-export interface Migration {
-  version: number;
-  name: string;
-  up(db: Database): void;
-}
+export { schemaVersion, type Migration };
 
 /*
  * Notes on the layout (sizes and timings in the bench, bench/store.bench.ts):
@@ -118,16 +120,9 @@ export const migrations: readonly Migration[] = [
 
 export const SCHEMA_VERSION = migrations.at(-1)!.version;
 
-export function schemaVersion(db: Database): number {
-  return db.pragma('user_version', { simple: true }) as number;
-}
-
 /** Throws StoreError('newer-version') when the file was written by a newer Vigil; reads only. */
 export function refuseNewer(db: Database, file: string, list: readonly Migration[] = migrations): number {
-  const version = schemaVersion(db);
-  const known = list.at(-1)?.version ?? 0;
-  if (version > known) throw newerVersion(file, version, known);
-  return version;
+  return refuse(db, file, list, storeErrors);
 }
 
 /** Brings the file up to the last migration in `list`, one transaction per migration. */
@@ -136,32 +131,5 @@ export function applyMigrations(
   file: string,
   list: readonly Migration[] = migrations,
 ): { from: number; to: number } {
-  const from = refuseNewer(db, file, list);
-  let to = from;
-  for (const m of list) {
-    if (m.version <= to) continue;
-    if (m.version !== to + 1)
-      throw new Error(`migrations must be numbered 1, 2, 3, ...: ${m.version} follows ${to}`);
-    try {
-      db.transaction(() => {
-        m.up(db);
-        db.pragma(`user_version = ${m.version}`);
-      }).immediate();
-    } catch (error) {
-      // The file's own trouble (busy, full, damaged) says so; anything else is a bug in the step.
-      if (
-        /^SQLITE_(BUSY|LOCKED|FULL|CORRUPT|NOTADB|IOERR)/.test(String((error as { code?: unknown }).code))
-      ) {
-        throw toStoreError(error, file);
-      }
-      throw unreadable(
-        file,
-        `migration ${m.version} (${m.name}) failed: ${(error as Error).message}; the file stays at version ${to}`,
-        'This is a bug in Vigil: report it with this message. The file was not changed by the failed step.',
-        error,
-      );
-    }
-    to = m.version;
-  }
-  return { from, to };
+  return apply(db, file, list, storeErrors);
 }

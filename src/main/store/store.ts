@@ -11,7 +11,7 @@ import { ConfigRepository } from './config-repository';
 import { openControlDb } from './database';
 import { HistoryQueries } from './history-queries';
 import { HistoryWriter } from './history-writer';
-import { electronNativeBinding } from './native-binding';
+import { electronNativeBinding } from '../../services/sqlite/native-binding';
 import { DEFAULT_RETENTION, Rollups, type Retention, type RollupStep } from './rollups';
 import { toStoreError, type StoreError } from './store-error';
 

@@ -18,7 +18,9 @@ import type {
   Venue,
 } from '../../shared/market';
 import type { Candle, CandleResolution } from './candles';
-import { distinctSymbols, openMarketDb, toMarketDbError, type MarketTable } from './recorder';
+import { electronNativeBinding } from '../sqlite/native-binding';
+import { openMarketDb, toMarketDbError } from './market-db';
+import { distinctSymbols, type MarketTable } from './recorder';
 
 export interface StoredGap extends GapRecord {
   id: number;
@@ -79,10 +81,8 @@ export class MarketReader {
 
   /** Opens an existing market database read-only; throws MarketDbError when it cannot. */
   static open(file: string, opts: MarketReaderOptions = {}): MarketReader {
-    const db = openMarketDb(file, {
-      readonly: true,
-      ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
-    });
+    const nativeBinding = opts.nativeBinding ?? electronNativeBinding();
+    const db = openMarketDb(file, { readonly: true, ...(nativeBinding ? { nativeBinding } : {}) });
     try {
       return new MarketReader(db);
     } catch (error) {

@@ -1,0 +1,274 @@
+/**
+ * Opening a market database, `<dataDir>/market/<venue>.db`, by the rules every Vigil database follows
+ * (src/services/sqlite): the header is checked before SQLite sees the file, a newer schema is refused
+ * before anything is written, a damaged file gets a MarketDbError that names the file and the way
+ * forward (move it aside and start fresh), never a silent wipe. One collector writes a file (the
+ * venue is claimed in it); the optimizer and the UI read it at the same time (WAL).
+ */
+import { mkdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
+import type { Venue } from '../../shared/market';
+import { asideName, checkHeader, moveAside, probeTables, useWal } from '../sqlite/db-file';
+import { dbErrors, DbFileError, type DbErrorCode } from '../sqlite/errors';
+import { applyMigrations, refuseNewer, type Migration } from '../sqlite/migrations';
+
+export type MarketDbErrorCode = DbErrorCode;
+
+export class MarketDbError extends DbFileError {
+  override readonly name = 'MarketDbError';
+}
+
+export const marketErrors = dbErrors<MarketDbError>(
+  {
+    create: (code, file, problem, wayForward, cause) =>
+      new MarketDbError(code, file, problem, wayForward, { cause }),
+    moveAside: (file) =>
+      `To start fresh, stop the collector and move the file aside with its -wal and -shm files ` +
+      `(e.g. to ${basename(asideName(file))}), then start the collector again: it creates a new file, and ` +
+      `the moved one keeps what was recorded.`,
+    locked:
+      'Only one collector may record a venue: stop the other one (or the database tool holding the file), ' +
+      'then start this collector again.',
+    restart: 'start the collector again',
+    schema: 'market schema',
+  },
+  (error): error is MarketDbError => error instanceof MarketDbError,
+);
+
+/** Maps what SQLite, the addon or the file system threw to a MarketDbError about `file`. */
+export const toMarketDbError = marketErrors.from;
+
+/** Moves a market database and its WAL aside (kept, renamed); returns the new path. */
+export function moveMarketDbAside(path: string, now: Date = new Date()): string {
+  return moveAside(path, marketErrors, now);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Schema
+
+/*
+ * Layout notes:
+ * - Times are epoch ms (exchange time; trades also keep the local receive time).
+ * - Every market table is keyed by (symbol, time, ...) WITHOUT ROWID: one b-tree per table, read as
+ *   one symbol's time range, pruned from each symbol's front. (A rowid table with UNIQUE (symbol, id)
+ *   and an index on (symbol, ts) updates three b-trees per trade: measured 1.45× the write time and
+ *   1.3× the WAL.) Each batch rewrites a leaf page per active symbol and table: ~0.5 MB of WAL per
+ *   batch of 1,250 trades over 20 symbols, ~2.6 MB over 200, which is why writes are batched and why
+ *   checkpoints run on their own thread (below).
+ * - trades: the key (symbol, ts, id) makes a re-delivered trade (a reconnect's overlap: same id, same
+ *   exchange time) a no-op.
+ * - Candles keep the exchange times of their first and last trade so fragments merge into the right
+ *   open and close whatever order they arrive in.
+ * - liquidations are exchange samples, never a complete tape (Binance: the latest per symbol per
+ *   second); identical rows (a reconnect's repeat) are stored once.
+ * - gaps: the gap ledger; `end` is null while the gap is open. A gap with a null symbol covers every
+ *   symbol of its connection.
+ * - STRICT tables: a wrong type is an error at the write, not a surprise at a read years later.
+ */
+const candleTable = (name: string): string => `
+  CREATE TABLE ${name} (
+    symbol TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    open REAL NOT NULL,
+    high REAL NOT NULL,
+    low REAL NOT NULL,
+    close REAL NOT NULL,
+    volume REAL NOT NULL,
+    buy_volume REAL NOT NULL,
+    trades INTEGER NOT NULL,
+    first_ts INTEGER NOT NULL,
+    last_ts INTEGER NOT NULL,
+    PRIMARY KEY (symbol, start)
+  ) STRICT, WITHOUT ROWID;`;
+
+const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial market schema',
+    up(db) {
+      db.exec(`
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE trades (
+          symbol TEXT NOT NULL,
+          id TEXT NOT NULL,
+          ts INTEGER NOT NULL,
+          local_ts INTEGER NOT NULL,
+          price REAL NOT NULL,
+          size REAL NOT NULL,
+          side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+          PRIMARY KEY (symbol, ts, id)
+        ) STRICT, WITHOUT ROWID;
+
+        ${candleTable('candles_1s')}
+        ${candleTable('candles_1m')}
+
+        CREATE TABLE funding (
+          symbol TEXT NOT NULL,
+          ts INTEGER NOT NULL,
+          rate REAL NOT NULL,
+          next_funding_time INTEGER NOT NULL,
+          mark_price REAL,
+          index_price REAL,
+          PRIMARY KEY (symbol, ts)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE open_interest (
+          symbol TEXT NOT NULL,
+          ts INTEGER NOT NULL,
+          value REAL NOT NULL,
+          PRIMARY KEY (symbol, ts)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE liquidations (
+          symbol TEXT NOT NULL,
+          ts INTEGER NOT NULL,
+          side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+          price REAL NOT NULL,
+          size REAL NOT NULL,
+          PRIMARY KEY (symbol, ts, side, price, size)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE long_short (
+          symbol TEXT NOT NULL,
+          ts INTEGER NOT NULL,
+          period TEXT NOT NULL,
+          ratio REAL NOT NULL,
+          long_account REAL NOT NULL,
+          short_account REAL NOT NULL,
+          PRIMARY KEY (symbol, ts, period)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE gaps (
+          id INTEGER PRIMARY KEY,
+          symbol TEXT,
+          stream TEXT NOT NULL,
+          start INTEGER NOT NULL,
+          "end" INTEGER,
+          cause TEXT NOT NULL,
+          detail TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX gaps_by_time ON gaps (start);
+      `);
+    },
+  },
+];
+
+export const MARKET_SCHEMA_VERSION = migrations.at(-1)!.version;
+
+/** Only one process writes; a short wait covers a reader's checkpoint, a long one would stall collecting. */
+const BUSY_TIMEOUT_MS = 200;
+/** After a checkpoint the WAL file is cut back to this size instead of staying at its high-water mark. */
+const JOURNAL_SIZE_LIMIT = 16 * 1024 * 1024;
+const CACHE_KIB = 16 * 1024;
+
+export function marketDbPath(dataDir: string, venue: Venue): string {
+  return join(resolve(dataDir), 'market', `${venue}.db`);
+}
+
+export interface OpenMarketDbOptions {
+  /** Open an existing, up-to-date file for reading only: no pragmas, no migrations. */
+  readonly?: boolean;
+  /** Writing: the venue this file is for (a file of another venue is refused). */
+  venue?: Venue;
+  /** better-sqlite3's addon for this runtime (the Electron build when run inside Electron). */
+  nativeBinding?: string;
+}
+
+/** Opens a market database (creating it when writing); every failure is a MarketDbError. */
+export function openMarketDb(path: string, opts: OpenMarketDbOptions = {}): Db {
+  const file = resolve(path);
+  const readonly = opts.readonly ?? false;
+  if (!readonly) {
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+    } catch (error) {
+      throw marketErrors.unreadable(
+        file,
+        `its folder cannot be created: ${(error as Error).message}`,
+        undefined,
+        error,
+      );
+    }
+  }
+  checkHeader(
+    file,
+    marketErrors,
+    readonly
+      ? {
+          detail: 'it does not exist',
+          wayForward: 'Check the data folder and venue; the file appears once its collector has recorded.',
+        }
+      : undefined,
+  );
+  let db: Db;
+  try {
+    db = new Database(file, {
+      readonly,
+      fileMustExist: readonly,
+      timeout: readonly ? 1000 : BUSY_TIMEOUT_MS,
+      ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
+    });
+  } catch (error) {
+    throw marketErrors.from(error, file);
+  }
+  try {
+    // Reads only, up to the version check, so a file we refuse is left exactly as it was.
+    const objects = db.prepare<[], number>('SELECT count(*) FROM sqlite_master').pluck().get() ?? 0;
+    const version = refuseNewer(db, file, migrations, marketErrors);
+    if (version === 0 && objects > 0) {
+      throw marketErrors.unreadable(
+        file,
+        'it is an SQLite database, but not a Vigil market database',
+        `Move it out of the way (it is not Vigil's), then start the collector again.`,
+      );
+    }
+    if (readonly) {
+      if (version !== MARKET_SCHEMA_VERSION) {
+        throw marketErrors.unreadable(
+          file,
+          version === 0
+            ? 'it holds no market data yet'
+            : `its schema is version ${version}, this Vigil reads version ${MARKET_SCHEMA_VERSION}`,
+          'Start its collector once (it creates or upgrades the file), then try again.',
+        );
+      }
+    } else {
+      useWal(db, file, marketErrors);
+      // NORMAL, not control.db's FULL: in WAL mode a commit then survives a crash of this process (the
+      // OS holds it) and the file never corrupts, but a power cut can lose the last few batches. That is
+      // acceptable for market data (the exchange keeps its history, and the gap is visible), while FULL
+      // would put an fsync on the event loop four times a second at thousands of messages per second.
+      db.pragma('synchronous = NORMAL');
+      db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
+      // Each batch touches a leaf page per symbol and table; keep them cached rather than re-read.
+      db.pragma(`cache_size = -${CACHE_KIB}`);
+      // One writer per file: take the write lock once now, so a second collector on the same venue
+      // shows up here, with a clear message, rather than as failing batches later.
+      db.exec('BEGIN IMMEDIATE');
+      db.exec('COMMIT');
+      applyMigrations(db, file, migrations, marketErrors);
+      if (opts.venue) claimVenue(db, file, opts.venue);
+    }
+    probeTables(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw marketErrors.from(error, file);
+  }
+}
+
+function claimVenue(db: Db, file: string, venue: Venue): void {
+  const stored = db.prepare<[], unknown>(`SELECT value FROM meta WHERE key = 'venue'`).pluck().get();
+  if (stored === undefined) {
+    db.prepare(`INSERT INTO meta (key, value) VALUES ('venue', ?), ('created_at', ?)`).run(venue, Date.now());
+  } else if (stored !== venue) {
+    throw marketErrors.unreadable(
+      file,
+      `it holds ${String(stored)} data, not ${venue}`,
+      `Check the collector's venue and data folder; move the file out of the way if it does not belong there.`,
+    );
+  }
+}
