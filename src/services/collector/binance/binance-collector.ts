@@ -28,6 +28,11 @@ const STREAMS_PER_CONNECTION = 200;
 /** Binance publishes the long/short statistics per 5-minute period: polling faster adds nothing. */
 const LSR_PERIOD = '5m';
 const LSR_MIN_INTERVAL_MS = 300_000;
+/**
+ * Our own per-minute REST weight budget: 80 % of the documented REQUEST_WEIGHT limits (spot 6000,
+ * USD-M 2400 per minute), leaving room for anything else on this IP.
+ */
+const REQUEST_WEIGHT_BUDGET = { 'binance-spot': 4_800, 'binance-usdm': 1_920 } as const;
 
 export interface CollectorSinks {
   publish(subject: string, data: unknown): void;
@@ -49,6 +54,9 @@ export class BinanceCollector {
   private readonly connections: Connection[] = [];
   private readonly books = new Map<string, BinanceBookSync>();
   private readonly snapshotBackoff = new Map<string, Backoff>();
+  /** Wait before a symbol's next snapshot request, after failures; absent after a success. */
+  private readonly snapshotDelay = new Map<string, number>();
+  private snapshots: Promise<void> = Promise.resolve();
   private readonly openBookGaps = new Map<string, { id: number | null; gap: GapRecord }>();
   private readonly lastAggId = new Map<string, number>();
   private readonly lastTradeId = new Map<string, number>();
@@ -69,7 +77,10 @@ export class BinanceCollector {
     private readonly sinks: CollectorSinks,
   ) {
     this.mode = config.venue === 'binance-spot' ? 'spot' : 'usdm';
-    this.rest = new RestClient(config.endpoints.rest, { timeoutMs: 10_000 });
+    this.rest = new RestClient(config.endpoints.rest, {
+      timeoutMs: 10_000,
+      weightLimitPerMinute: REQUEST_WEIGHT_BUDGET[config.venue],
+    });
     this.stats = new StreamStats(config.symbols.flatMap((s) => config.types.map((t) => `${s}.${t}`)));
   }
 
@@ -91,7 +102,10 @@ export class BinanceCollector {
       this.openConnections('market', `${config.endpoints.wsMarket}/market/stream`, otherStreams);
       this.startPolling();
     }
-    this.healthTimer = setInterval(() => this.checkHealth(), 1_000);
+    this.healthTimer = setInterval(() => {
+      this.trimBooks();
+      this.checkHealth();
+    }, 1_000);
     this.healthTimer.unref();
   }
 
@@ -290,7 +304,7 @@ export class BinanceCollector {
     const sync: BinanceBookSync = new BinanceBookSync(symbol, this.mode, {
       requestSnapshot: () => this.fetchSnapshot(symbol, sync),
       onSynced: (book, seq, ts) => {
-        this.snapshotBackoff.get(symbol)?.succeeded();
+        this.snapshotBackoff.get(symbol)?.reset();
         this.closeBookGap(symbol, Date.now());
         publishBook(
           'snapshot',
@@ -312,25 +326,30 @@ export class BinanceCollector {
     return sync;
   }
 
+  /**
+   * Depth snapshots go one at a time, after the symbol's backoff and any 429/418 hold: a burst for 200
+   * symbols would spend Binance's request weight in one go (1000 levels cost 50 on spot).
+   */
   private fetchSnapshot(symbol: string, sync: BinanceBookSync): void {
-    const backoff = this.snapshotBackoff.get(symbol)!;
-    // The first request goes at once; after failures, the delay grows (and waits out a 429/418).
-    const delay = backoff.attempts === 0 ? 0 : backoff.next();
-    if (backoff.attempts === 0) backoff.next();
     const limit = this.config.bookDepth;
     const [path, weight] =
       this.mode === 'spot'
         ? ['/api/v3/depth', limit <= 100 ? 5 : limit <= 500 ? 25 : limit <= 1000 ? 50 : 250]
         : ['/fapi/v1/depth', limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20];
     const run = async (): Promise<void> => {
+      const hold = (this.rest.retryAt ?? 0) - Date.now();
+      if (hold > 0) await new Promise((r) => setTimeout(r, hold).unref());
       if (this.closed) return;
       try {
         const json = await this.rest.getJson<unknown>(path, { symbol, limit }, { weight });
         const parsed = parseDepthSnapshot(json);
         if (!parsed.ok) throw new Error(`snapshot of ${symbol}: ${parsed.error}`);
+        this.snapshotDelay.delete(symbol);
         if (!this.closed) sync.onSnapshot(parsed.value, Date.now());
       } catch (error) {
-        if (error instanceof RateLimitedError) {
+        this.snapshotDelay.set(symbol, this.snapshotBackoff.get(symbol)!.next());
+        // The exchange's 429/418 is a loss worth a ledger entry; our own weight budget is only pacing.
+        if (error instanceof RateLimitedError && !error.local) {
           this.recordGap({
             symbol,
             stream: 'book',
@@ -343,9 +362,12 @@ export class BinanceCollector {
         if (!this.closed) sync.onSnapshotFailed(error);
       }
     };
-    const wait = Math.max(delay, (this.rest.retryAt ?? 0) - Date.now());
-    if (wait > 0) setTimeout(() => void run(), wait).unref();
-    else void run();
+    const enqueue = (): void => {
+      this.snapshots = this.snapshots.then(run);
+    };
+    const delay = this.snapshotDelay.get(symbol) ?? 0;
+    if (delay > 0) setTimeout(enqueue, delay).unref();
+    else enqueue();
   }
 
   private onDown(entry: Connection, cause: string, detail: string): void {
@@ -452,6 +474,17 @@ export class BinanceCollector {
   private onPolled(record: MarketRecord): void {
     this.stats.message(`${record.symbol}.${record.type}`, record.localTs, record.exchangeTs);
     this.emit(record);
+  }
+
+  /**
+   * Levels past the snapshot depth are unknown until they change (exchanges.md B1), and the ones that
+   * drift out there would pile up over a long session: keep each book to the configured depth.
+   */
+  private trimBooks(): void {
+    for (const sync of this.books.values()) {
+      sync.book.truncate('bid', this.config.bookDepth);
+      sync.book.truncate('ask', this.config.bookDepth);
+    }
   }
 
   /**
