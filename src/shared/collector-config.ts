@@ -82,6 +82,9 @@ const defaultTypes: Record<CollectorVenue, CollectorConfig['types']> = {
   'binance-usdm': ['trade', 'book', 'top', 'funding', 'oi', 'liquidation', 'lsr'],
 };
 
+/** What a spot market has; funding, open interest, liquidations and long/short are futures data. */
+const spotTypes: readonly string[] = ['trade', 'book', 'top'];
+
 /** The snapshot sizes `/fapi/v1/depth` accepts. */
 export const usdmDepths = [5, 10, 20, 50, 100, 500, 1000];
 
@@ -118,6 +121,13 @@ export function parseCollectorConfig(
     const issue = r.error.issues[0]!;
     return { ok: false, path: issue.path.map(String), error: issue.message };
   }
+  const spotless = r.data.types.filter((t) => !spotTypes.includes(t));
+  if (r.data.venue === 'binance-spot' && spotless.length > 0)
+    return {
+      ok: false,
+      path: ['types'],
+      error: `spot has no ${spotless.join(', ')} (those are futures data): use ${spotTypes.join(', ')}`,
+    };
   if (r.data.venue === 'binance-usdm' && !usdmDepths.includes(r.data.bookDepth))
     return {
       ok: false,

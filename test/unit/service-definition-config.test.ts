@@ -22,6 +22,7 @@ describe('a program configuration in a service definition', () => {
       [{ venue: 'binance-usdm', bookDepth: 300 }, 'config.bookDepth', /5, 10, 20, 50, 100, 500, 1000/],
       [{ venue: 'binance-spot', endpoints: { ws: 'http://x' } }, 'config.endpoints.ws', /ws:\/\//],
       [{ venue: 'binance-spot', surprise: 1 }, 'config', /surprise|Unrecognized/],
+      [{ venue: 'binance-spot', types: ['trade', 'funding'] }, 'config.types', /spot has no funding/],
     ];
     for (const [config, path, message] of cases) {
       const r = collector(config);

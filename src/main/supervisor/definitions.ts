@@ -28,7 +28,6 @@ function collector(venue: CollectorVenue, config: Record<string, unknown> = {}):
     description: descriptions[venue],
     program: { type: 'builtin', name: 'collector' },
     config: { venue, ...config },
-    stop: { timeoutMs: 10_000 },
   };
 }
 
