@@ -20,7 +20,7 @@ const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf
 const navPages = [
   { id: 'dashboard', ready: 'dashboard-row-selfcheck' },
   { id: 'services', ready: 'service-row-selfcheck' },
-  { id: 'market', ready: 'not-yet' },
+  { id: 'market', ready: 'collector-binance-spot' },
   { id: 'optimizer', ready: 'not-yet' },
   { id: 'trader', ready: 'not-yet' },
   { id: 'events', ready: 'not-yet' },
@@ -96,9 +96,16 @@ describe('browser UI on the headless server', () => {
         expect(new URL(page.url()).hash).toBe(`#/${id}`);
         await screenshot(page, `page-${id}`);
       }
-      // The pages without data yet say so, and show nothing invented.
+      // Market: each collector's streams with their live rate (from the 1 Hz metrics event).
       await byTestId(page, 'nav-market').click();
-      expect(await text(page, 'not-yet')).toMatch(/^No collectors are configured yet/);
+      const bookStream = byTestId(page, 'stream-binance-spot-BTCUSDT.book');
+      await bookStream.waitFor();
+      await bookStream
+        .locator('[data-testid="stream-rate"]')
+        .filter({ hasNotText: /^0\.0$/ })
+        .waitFor();
+      expect(await byTestId(page, 'collector-binance-usdm').textContent()).toContain('BTCUSDT.funding');
+      await screenshot(page, 'market-demo');
 
       // A reload keeps working from the token saved for this tab.
       await page.reload();

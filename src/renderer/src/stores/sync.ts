@@ -7,6 +7,7 @@ import type { Connection } from '../transport/connection';
 import type { ConnectionStatus } from '../transport/ws-transport';
 import { useAppInfoStore } from './app-info';
 import { useConnectionStore } from './connection';
+import { useLiveMetricsStore } from './live-metrics';
 import { isServiceInfo, useServicesStore } from './services';
 
 export function startSync(connection: Connection): () => void {
@@ -25,6 +26,7 @@ export function startSync(connection: Connection): () => void {
   const offEvents = api.on('service.state', (payload) => {
     if (isServiceInfo(payload)) services.upsert(payload);
   });
+  const offMetrics = api.on('metrics', (sample) => useLiveMetricsStore.getState().set(sample));
 
   let previous: ConnectionStatus['state'] | null = null;
   const apply = (status: ConnectionStatus): void => {
@@ -33,6 +35,7 @@ export function startSync(connection: Connection): () => void {
     if (status.state === 'auth-failed') {
       services.clear();
       appInfo.clear();
+      useLiveMetricsStore.getState().clear();
     }
     previous = status.state;
   };
@@ -42,6 +45,7 @@ export function startSync(connection: Connection): () => void {
   return () => {
     offStatus();
     offEvents();
+    offMetrics();
   };
 }
 
