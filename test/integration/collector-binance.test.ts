@@ -95,7 +95,13 @@ async function expectBookEqualsTruth(r: Rig, venue: CollectorVenue, symbol: stri
     await until(() => {
       const book = r.collector.book(symbol);
       const truth = r.sim.trueBook(venue, symbol);
-      return book !== undefined && r.collector.bookSyncs().get(symbol)!.bookId === truth.lastUpdateId;
+      const depth = r.collector.config.bookDepth;
+      return (
+        book !== undefined &&
+        r.collector.bookSyncs().get(symbol)!.bookId === truth.lastUpdateId &&
+        book.depth('bid') <= depth && // trimmed each second to the configured depth
+        book.depth('ask') <= depth
+      );
     }, `${symbol} book to reach the true book's update id`);
     const book = r.collector.book(symbol)!;
     const truth = r.sim.trueBook(venue, symbol);
@@ -211,8 +217,9 @@ describe.each(['binance-spot', 'binance-usdm'] as const)('collector %s against t
     await until(() => r.health.at(-1)?.health === 'healthy', 'healthy again');
   });
 
-  it('counts and skips malformed messages, and honours a 429 on the snapshot', async () => {
-    const r = await rig(venue, { symbols: ['BTCUSDT'] });
+  it('counts and skips malformed messages, honours a 429 on the snapshot, and keeps the book to its depth', async () => {
+    // 100 levels: fewer than the simulator's book, so levels that drift past it must be trimmed.
+    const r = await rig(venue, { symbols: ['BTCUSDT'], bookDepth: 100 });
     await until(() => r.collector.book('BTCUSDT') !== undefined, 'first sync');
     r.sim.inject({ type: 'malformed', venue });
     await until(() => r.collector.stats.parseErrors >= 3, 'three malformed messages counted');
