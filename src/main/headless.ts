@@ -1,6 +1,7 @@
 /** `npm run headless`: the supervisor core and the UI on a server, without Electron. */
 import { join, resolve } from 'node:path';
 import { createCore } from './core';
+import { demoPorts } from './demo-ports';
 import { StoreError } from './store/store-error';
 import { ArgsError, HEADLESS_USAGE, parseHeadlessArgs } from './headless-args';
 import { buildPaths, defaultDataDir } from './paths';
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
       servicesDir: paths.servicesDir,
       recoverStore: args.recoverStore,
       demo: args.demo,
+      ...(args.demo ? { demoPorts: await demoPorts() } : {}),
     });
   } catch (error) {
     // Another Vigil owns this data directory, or control.db cannot be used: say so, and how to go on.

@@ -20,7 +20,8 @@ function launch(args: string[]): {
   output: () => string;
   exited: Promise<number | null>;
 } {
-  const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // --demo: the default collectors read the local market simulator, never a real exchange.
+  const child = spawn(process.execPath, [entry, '--demo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   running.push(child);
   let output = '';
   child.stdout!.on('data', (c) => (output += c));
