@@ -1,10 +1,10 @@
 /**
  * One collector process (the real program, its SDK, bus and recorder) fed by a local exchange that
- * speaks Binance spot's protocol and sends as fast as the socket takes: how many depth updates per
- * second it parses, applies to its book, publishes on the bus (to a real subscriber) and, for the
- * interleaved trades, records — against a bare `JSON.parse` loop over the same messages in the same
- * run. Then the memory of a collector with 20 symbols (books of 1000 levels, trades, top of book)
- * against an idle Node process.
+ * speaks the venue's protocol (Binance spot, OKX, Deribit) and sends as fast as the socket takes: how
+ * many book updates per second it parses, checks, applies to its book, publishes on the bus (to a real
+ * subscriber) and, for the interleaved trades, records — against a bare `JSON.parse` loop over the
+ * same messages in the same run. Then the memory of a collector with 20 symbols (books of 1000 levels,
+ * trades, top of book) against an idle Node process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -94,7 +94,10 @@ interface Exchange {
   close(): Promise<void>;
 }
 
-async function exchange(books: Map<string, string>): Promise<Exchange> {
+/** Answers what a collector sends on a socket (subscriptions, heartbeats), in the venue's protocol. */
+type Protocol = (ws: WebSocket, text: string) => void;
+
+async function exchange(books: Map<string, string>, protocol?: Protocol): Promise<Exchange> {
   let served = 0;
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -111,6 +114,7 @@ async function exchange(books: Map<string, string>): Promise<Exchange> {
   wss.on('connection', (ws) => {
     sockets.add(ws);
     ws.on('close', () => sockets.delete(ws));
+    if (protocol) ws.on('message', (data) => protocol(ws, String(data)));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
@@ -183,40 +187,216 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function throughput(): Promise<void> {
+/** Book updates (and interleaved trades) of one venue, and what the bench needs to run them. */
+interface VenueRun {
+  title: string;
+  config: object;
+  subject: string;
+  /** The book's first message: sent over WebSocket (OKX, Deribit), or null for a REST snapshot (Binance). */
+  first: string;
+  messages: string[];
+  /** Book updates among `messages`. */
+  updates: number;
+  books: Map<string, string>;
+  protocol?: Protocol;
+}
+
+function binanceRun(): VenueRun {
   const symbol = 'BTCUSDT';
   const messages = stream(symbol, DEPTH_MESSAGES, Date.now());
-  const bytes = messages.reduce((n, m) => n + m.length, 0);
+  return {
+    title: 'Binance spot depth updates',
+    config: {
+      venue: 'binance-spot',
+      symbols: [symbol],
+      types: ['book', 'trade'],
+    },
+    subject: `md.binance-spot.${symbol}.>`,
+    // The first event makes the collector ask for the REST snapshot.
+    first: messages[0]!,
+    messages: messages.slice(1),
+    updates: DEPTH_MESSAGES - 1,
+    books: new Map([[symbol, snapshot(BOOK_LEVELS)]]),
+  };
+}
+
+/** Random level changes on the fixed grid, half bids, half asks, most near the top. */
+function changes(): { b: [string, string][]; a: [string, string][] } {
+  const side = (s: 'b' | 'a') =>
+    Array.from({ length: LEVELS_PER_MESSAGE / 2 }, (): [string, string] => [
+      price(s, Math.floor(random() * random() * 200)),
+      random() < 0.1 ? '0' : (1 + random() * 500).toFixed(0),
+    ]);
+  return { b: side('b'), a: side('a') };
+}
+
+function okxRun(): VenueRun {
+  const instId = 'BTC-USDT';
+  const t0 = Date.now();
+  const books = (action: string, prev: number, seq: number, b: string[][], a: string[][], ts: number) =>
+    JSON.stringify({
+      arg: { channel: 'books', instId },
+      action,
+      data: [{ asks: a, bids: b, ts: String(ts), checksum: 0, prevSeqId: prev, seqId: seq }],
+    });
+  const level = ([px, sz]: [string, string]) => [px, sz, '0', sz === '0' ? '0' : '1'];
+  const full = (s: 'b' | 'a') =>
+    Array.from({ length: 400 }, (_, i) => level([price(s, i), (1 + random() * 500).toFixed(0)]));
+  const first = books('snapshot', -1, 1000, full('b'), full('a'), t0);
+  const messages: string[] = [];
+  let seq = 1000;
+  let tradeId = 1;
+  for (let n = 0; n < DEPTH_MESSAGES; n++) {
+    const { b, a } = changes();
+    const next = seq + 1 + Math.floor(random() * 20);
+    messages.push(books('update', seq, next, b.map(level), a.map(level), t0 + n));
+    seq = next;
+    if (n % TRADE_EVERY === 0) {
+      messages.push(
+        JSON.stringify({
+          arg: { channel: 'trades', instId },
+          data: [
+            {
+              instId,
+              tradeId: String(tradeId++),
+              px: price('a', 0),
+              sz: '0.01',
+              side: random() < 0.5 ? 'buy' : 'sell',
+              ts: String(t0 + n),
+              count: '1',
+              source: '0',
+              seqId: seq,
+            },
+          ],
+        }),
+      );
+    }
+  }
+  return {
+    title: 'OKX books updates (400-level book)',
+    config: { venue: 'okx-spot', symbols: [instId], types: ['book', 'trade'], bookDepth: 400 },
+    subject: `md.okx-spot.${instId}.>`,
+    first,
+    messages,
+    updates: DEPTH_MESSAGES,
+    books: new Map(),
+    protocol: (ws, text) => {
+      if (text === 'ping') return ws.send('pong');
+      const req = JSON.parse(text) as { id?: string; op: string; args: object[] };
+      for (const arg of req.args)
+        ws.send(JSON.stringify({ id: req.id, event: req.op, arg, connId: 'bench' }));
+    },
+  };
+}
+
+function deribitRun(): VenueRun {
+  const instrument = 'BTC-PERPETUAL';
+  const channel = `book.${instrument}.100ms`;
+  const t0 = Date.now();
+  const note = (ch: string, data: unknown) =>
+    JSON.stringify({ jsonrpc: '2.0', method: 'subscription', params: { channel: ch, data } });
+  const entry = ([px, sz]: [string, string], fresh = false): [string, number, number] => [
+    sz === '0' ? 'delete' : fresh ? 'new' : 'change',
+    Number(px),
+    Number(sz) * 10,
+  ];
+  const full = (s: 'b' | 'a') =>
+    Array.from({ length: BOOK_LEVELS }, (_, i) =>
+      entry([price(s, i), (1 + random() * 500).toFixed(0)], true),
+    );
+  const first = note(channel, {
+    type: 'snapshot',
+    timestamp: t0,
+    instrument_name: instrument,
+    change_id: 1000,
+    bids: full('b'),
+    asks: full('a'),
+  });
+  const messages: string[] = [];
+  let id = 1000;
+  let tradeSeq = 1;
+  for (let n = 0; n < DEPTH_MESSAGES; n++) {
+    const { b, a } = changes();
+    const next = id + 1 + Math.floor(random() * 20);
+    messages.push(
+      note(channel, {
+        type: 'change',
+        timestamp: t0 + n,
+        instrument_name: instrument,
+        prev_change_id: id,
+        change_id: next,
+        bids: b.map((l) => entry(l)),
+        asks: a.map((l) => entry(l)),
+      }),
+    );
+    id = next;
+    if (n % TRADE_EVERY === 0) {
+      messages.push(
+        note(`trades.${instrument}.100ms`, [
+          {
+            trade_seq: tradeSeq,
+            trade_id: String(tradeSeq++),
+            timestamp: t0 + n,
+            tick_direction: 0,
+            price: Number(price('a', 0)),
+            mark_price: 100,
+            index_price: 100,
+            instrument_name: instrument,
+            direction: random() < 0.5 ? 'buy' : 'sell',
+            amount: 10,
+          },
+        ]),
+      );
+    }
+  }
+  return {
+    title: 'Deribit book changes (1000-level book)',
+    config: { venue: 'deribit', symbols: [instrument], types: ['book', 'trade'], dvolHistoryDays: 0 },
+    subject: `md.deribit.${instrument}.>`,
+    first,
+    messages,
+    updates: DEPTH_MESSAGES,
+    books: new Map(),
+    protocol: (ws, text) => {
+      const req = JSON.parse(text) as { id: number; method: string; params?: { channels?: string[] } };
+      const result =
+        req.method === 'public/subscribe' || req.method === 'public/unsubscribe'
+          ? (req.params?.channels ?? [])
+          : req.method === 'public/test'
+            ? { version: 'bench' }
+            : 'ok';
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id: req.id, result, usIn: 0, usOut: 0, usDiff: 0 }));
+    },
+  };
+}
+
+async function throughput(run: VenueRun): Promise<void> {
+  const all = [run.first, ...run.messages];
+  const bytes = all.reduce((n, m) => n + m.length, 0);
 
   // Baseline: JSON.parse alone over the same messages, best of 3.
   let parseMs = Infinity;
   for (let round = 0; round < 3; round++) {
     const t0 = performance.now();
     let sink = 0;
-    for (const m of messages) sink += (JSON.parse(m) as { data: { E: number } }).data.E & 1;
+    for (const m of all) sink += (JSON.parse(m) as object) ? 1 : 0;
     parseMs = Math.min(parseMs, performance.now() - t0);
     if (sink < 0) console.log(sink);
   }
 
-  const ex = await exchange(new Map([[symbol, snapshot(BOOK_LEVELS)]]));
+  const ex = await exchange(run.books, run.protocol);
   const dir = tempDir('vbench-coll-');
   const socket = join(dir.path, 'collector.sock');
   const child = collector(dir.path, socket, {
-    venue: 'binance-spot',
-    symbols: [symbol],
-    types: ['book', 'trade'],
+    ...run.config,
     endpoints: { ws: `ws://${ex.url}`, rest: `http://${ex.url}` },
     record: true,
     simulated: true,
   });
   // A real subscriber on the bus, in its own process: publishing to nobody would cost nothing.
-  const counter = spawn(
-    process.execPath,
-    ['--import', 'tsx', COUNTER, socket, `md.binance-spot.${symbol}.>`],
-    {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
-  );
+  const counter = spawn(process.execPath, ['--import', 'tsx', COUNTER, socket, run.subject], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   type Counts = { deltas: number; snapshots: number; other: number; dropped: number };
   let counts: Counts = { deltas: 0, snapshots: 0, other: 0, dropped: 0 };
   let ready = false;
@@ -226,28 +406,26 @@ async function throughput(): Promise<void> {
   });
   const poll = setInterval(() => ready && counter.connected && counter.send('count'), 5);
   try {
-    // The first event makes the collector ask for the snapshot; once in sync, the whole run goes out.
     await until(() => ex.connections() > 0 && ready, 'the connections');
-    await new Promise((r) => setTimeout(r, 500)); // the subscription reaches the collector
-    await ex.send(messages.slice(0, 1));
+    await new Promise((r) => setTimeout(r, 1_000)); // subscriptions acknowledged, the bus subscription in
+    await ex.send([run.first]);
     await until(() => counts.snapshots > 0, 'the book in sync');
-    const rest = messages.slice(1);
     const t0 = performance.now();
-    await ex.send(rest);
-    await until(() => counts.deltas + counts.dropped >= DEPTH_MESSAGES - 1, 'every depth update on the bus');
+    await ex.send(run.messages);
+    await until(() => counts.deltas + counts.dropped >= run.updates, 'every book update on the bus');
     if (counts.dropped > 0)
       throw new Error(`the bench subscriber lost ${counts.dropped} updates: the figure would be wrong`);
     const ms = performance.now() - t0;
-    const rate = (DEPTH_MESSAGES - 1) / (ms / 1000);
-    const parseRate = messages.length / (parseMs / 1000);
+    const rate = run.updates / (ms / 1000);
+    const parseRate = all.length / (parseMs / 1000);
     console.log(
-      `depth updates (${LEVELS_PER_MESSAGE} levels each, a trade every ${TRADE_EVERY}), one collector process, book of ${BOOK_LEVELS} levels`,
+      `${run.title}, ${LEVELS_PER_MESSAGE} levels each, a trade every ${TRADE_EVERY}, one collector process`,
     );
     console.log(
-      `  bare JSON.parse loop:                       ${Math.round(parseRate).toLocaleString('en')} msg/s (${(bytes / messages.length).toFixed(0)} B each)`,
+      `  bare JSON.parse loop:                       ${Math.round(parseRate).toLocaleString('en')} msg/s (${(bytes / all.length).toFixed(0)} B each)`,
     );
     console.log(
-      `  collector: parse, apply, publish, record:   ${Math.round(rate).toLocaleString('en')} depth msg/s = ${(rate / parseRate).toFixed(2)}x JSON.parse  (trades on the bus: ${counts.other})`,
+      `  collector: parse, apply, publish, record:   ${Math.round(rate).toLocaleString('en')} book msg/s = ${(rate / parseRate).toFixed(2)}x JSON.parse  (trades on the bus: ${counts.other})`,
     );
   } finally {
     clearInterval(poll);
@@ -296,5 +474,12 @@ async function memory(): Promise<void> {
   }
 }
 
-await throughput();
-await memory();
+const only = process.env.BENCH_VENUE; // binance | okx | deribit: one venue's figure
+for (const [name, run] of [
+  ['binance', binanceRun],
+  ['okx', okxRun],
+  ['deribit', deribitRun],
+] as const) {
+  if (!only || only === name) await throughput(run());
+}
+if (!only) await memory();

@@ -16,7 +16,7 @@ import { moveAside } from './store/database';
 import { StoreError } from './store/store-error';
 import { ControlStore } from './store/store';
 import { acquireDataDirLock } from './supervisor/data-dir-lock';
-import { defaultDefinitions, demoDefinitions } from './supervisor/definitions';
+import { defaultDefinitions, demoDefinitions, type DemoPorts } from './supervisor/definitions';
 import { Supervisor, type SupervisorOptions, type SupervisorRecorder } from './supervisor/supervisor';
 import { version } from '../../package.json';
 
@@ -32,7 +32,7 @@ export interface CoreOptions {
   /** Run the market simulator and point the collectors at it (their definitions are overwritten). */
   demo?: boolean;
   /** Where the demo's simulator listens (tests pick free ports). */
-  demoPorts?: { 'binance-spot': number; 'binance-usdm': number };
+  demoPorts?: DemoPorts;
   /** Passed to the supervisor (tests shorten intervals, turn autostart off). */
   supervisor?: Partial<Pick<SupervisorOptions, 'autostart' | 'sampleIntervalMs' | 'metricsIntervalMs'>>;
 }

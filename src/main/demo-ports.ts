@@ -1,10 +1,10 @@
 /**
- * Where `--demo` runs the simulator: the usual ports (7431 spot, 7432 USD-M) when they are free, else
+ * Where `--demo` runs the simulator: the usual ports (7431–7434) when they are free, else
  * any free ones, so a second demo or a test run alongside never fails to start. The demo writes its
  * collector definitions at every start, so the ports can differ from run to run.
  */
 import { createServer } from 'node:net';
-import { DEMO_PORTS } from './supervisor/definitions';
+import { DEMO_PORTS, type DemoPorts } from './supervisor/definitions';
 
 async function bindable(port: number): Promise<number | null> {
   const server = createServer();
@@ -17,12 +17,18 @@ async function bindable(port: number): Promise<number | null> {
   });
 }
 
-export async function demoPorts(): Promise<{ 'binance-spot': number; 'binance-usdm': number }> {
-  const pick = async (preferred: number, avoid: number): Promise<number> => {
+export async function demoPorts(): Promise<DemoPorts> {
+  const taken: number[] = [];
+  const pick = async (preferred: number): Promise<number> => {
     const port = (await bindable(preferred)) ?? (await bindable(0));
-    if (port === null || port === avoid) return pick(0, avoid);
+    if (port === null || taken.includes(port)) return pick(0);
+    taken.push(port);
     return port;
   };
-  const spot = await pick(DEMO_PORTS['binance-spot'], -1);
-  return { 'binance-spot': spot, 'binance-usdm': await pick(DEMO_PORTS['binance-usdm'], spot) };
+  return {
+    'binance-spot': await pick(DEMO_PORTS['binance-spot']),
+    'binance-usdm': await pick(DEMO_PORTS['binance-usdm']),
+    okx: await pick(DEMO_PORTS.okx),
+    deribit: await pick(DEMO_PORTS.deribit),
+  };
 }

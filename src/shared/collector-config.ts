@@ -4,9 +4,15 @@
  * simulator. Defaults are the live public endpoints: no API keys are needed.
  */
 import { z } from 'zod';
-import { marketDataTypes, type Venue } from './market';
+import { marketDataTypes, type MarketDataType, type Venue } from './market';
 
-export const collectorVenues = ['binance-spot', 'binance-usdm'] as const satisfies readonly Venue[];
+export const collectorVenues = [
+  'binance-spot',
+  'binance-usdm',
+  'okx-spot',
+  'okx-swap',
+  'deribit',
+] as const satisfies readonly Venue[];
 export type CollectorVenue = (typeof collectorVenues)[number];
 
 const wsUrl = z
@@ -24,7 +30,10 @@ const symbol = z
 
 export const collectorEndpointsSchema = z
   .object({
-    /** WebSocket base. Spot: the stream host. USD-M: the host whose `/public` carries books. */
+    /**
+     * WebSocket base. Binance spot: the stream host. USD-M: the host whose `/public` carries books.
+     * OKX: the host of `/ws/v5/public`. Deribit: the host of `/ws/api/v2`.
+     */
     ws: wsUrl,
     /** USD-M only: the host whose `/market` carries trades, mark price and liquidations. */
     wsMarket: wsUrl.optional(),
@@ -60,8 +69,10 @@ export const collectorConfigSchema = z
       .max(24 * 3_600_000),
     /** No message for this long on a connection: presumed dead, reconnect. */
     staleAfterMs: z.number().int().min(1_000).max(600_000),
-    /** REST polling of open interest and long/short ratio (USD-M). */
+    /** REST polling of open interest and long/short ratio (Binance USD-M), long/short ratio (OKX). */
     pollIntervalMs: z.number().int().min(1_000).max(3_600_000),
+    /** Deribit: days of DVOL history (1-minute bars) back-filled at start; 0 for none. */
+    dvolHistoryDays: z.number().int().min(0).max(365),
   })
   .strict();
 
@@ -75,15 +86,39 @@ export const liveEndpoints: Record<CollectorVenue, CollectorEndpoints> = {
     wsMarket: 'wss://fstream.binance.com',
     rest: 'https://fapi.binance.com',
   },
+  'okx-spot': { ws: 'wss://ws.okx.com:8443', rest: 'https://www.okx.com' },
+  'okx-swap': { ws: 'wss://ws.okx.com:8443', rest: 'https://www.okx.com' },
+  deribit: { ws: 'wss://www.deribit.com', rest: 'https://www.deribit.com' },
 };
 
-const defaultTypes: Record<CollectorVenue, CollectorConfig['types']> = {
+const defaultSymbols: Record<CollectorVenue, string[]> = {
+  'binance-spot': ['BTCUSDT', 'ETHUSDT'],
+  'binance-usdm': ['BTCUSDT', 'ETHUSDT'],
+  'okx-spot': ['BTC-USDT', 'ETH-USDT'],
+  'okx-swap': ['BTC-USDT-SWAP', 'ETH-USDT-SWAP'],
+  deribit: ['BTC-PERPETUAL', 'ETH-PERPETUAL'],
+};
+
+/** The data types each venue has (spot markets have no derivatives data; only Deribit has DVOL). */
+const venueTypes: Record<CollectorVenue, readonly MarketDataType[]> = {
   'binance-spot': ['trade', 'book', 'top'],
   'binance-usdm': ['trade', 'book', 'top', 'funding', 'oi', 'liquidation', 'lsr'],
+  'okx-spot': ['trade', 'book', 'top'],
+  'okx-swap': ['trade', 'book', 'top', 'funding', 'oi', 'liquidation', 'lsr'],
+  deribit: ['trade', 'book', 'top', 'funding', 'oi', 'liquidation', 'dvol'],
 };
 
-/** What a spot market has; funding, open interest, liquidations and long/short are futures data. */
-const spotTypes: readonly string[] = ['trade', 'book', 'top'];
+/** How each venue spells an instrument, with an example for the error message. */
+const symbolShapes: Record<CollectorVenue, { pattern: RegExp; example: string }> = {
+  'binance-spot': { pattern: /^[A-Z0-9]+$/, example: 'BTCUSDT' },
+  'binance-usdm': { pattern: /^[A-Z0-9_]+$/, example: 'BTCUSDT' },
+  'okx-spot': { pattern: /^[A-Z0-9]+-[A-Z0-9]+$/, example: 'BTC-USDT' },
+  'okx-swap': { pattern: /^[A-Z0-9]+-[A-Z0-9]+-SWAP$/, example: 'BTC-USDT-SWAP' },
+  deribit: { pattern: /^[A-Z0-9_]+-[A-Z0-9]+$/, example: 'BTC-PERPETUAL' },
+};
+
+/** OKX's `books` channel: a 400-level snapshot, and nothing deeper. */
+export const OKX_BOOK_LEVELS = 400;
 
 /** The snapshot sizes `/fapi/v1/depth` accepts. */
 export const usdmDepths = [5, 10, 20, 50, 100, 500, 1000];
@@ -91,9 +126,9 @@ export const usdmDepths = [5, 10, 20, 50, 100, 500, 1000];
 export function defaultCollectorConfig(venue: CollectorVenue): CollectorConfig {
   return {
     venue,
-    symbols: ['BTCUSDT', 'ETHUSDT'],
-    types: defaultTypes[venue],
-    bookDepth: 1000,
+    symbols: defaultSymbols[venue],
+    types: [...venueTypes[venue]],
+    bookDepth: venue.startsWith('okx-') ? OKX_BOOK_LEVELS : 1000,
     record: true,
     retentionDays: 30,
     endpoints: liveEndpoints[venue],
@@ -102,6 +137,7 @@ export function defaultCollectorConfig(venue: CollectorVenue): CollectorConfig {
     staleAfterMs: 30_000,
     // Binance publishes the statistics per 5-minute period: polling faster adds nothing.
     pollIntervalMs: 60_000,
+    dvolHistoryDays: 7,
   };
 }
 
@@ -121,12 +157,27 @@ export function parseCollectorConfig(
     const issue = r.error.issues[0]!;
     return { ok: false, path: issue.path.map(String), error: issue.message };
   }
-  const spotless = r.data.types.filter((t) => !spotTypes.includes(t));
-  if (r.data.venue === 'binance-spot' && spotless.length > 0)
+  const { venue: v, types, symbols, bookDepth } = r.data;
+  const missing = types.filter((t) => !venueTypes[v].includes(t));
+  if (missing.length > 0)
     return {
       ok: false,
       path: ['types'],
-      error: `spot has no ${spotless.join(', ')} (those are futures data): use ${spotTypes.join(', ')}`,
+      error: `${v} has no ${missing.join(', ')} data: use ${venueTypes[v].join(', ')}`,
+    };
+  const shape = symbolShapes[v];
+  const misspelled = symbols.findIndex((s) => !shape.pattern.test(s));
+  if (misspelled >= 0)
+    return {
+      ok: false,
+      path: ['symbols', String(misspelled)],
+      error: `${symbols[misspelled]} is not a ${v} instrument: they are spelled like ${shape.example}`,
+    };
+  if (v.startsWith('okx-') && bookDepth > OKX_BOOK_LEVELS)
+    return {
+      ok: false,
+      path: ['bookDepth'],
+      error: `OKX books have at most ${OKX_BOOK_LEVELS} levels`,
     };
   if (r.data.venue === 'binance-usdm' && !usdmDepths.includes(r.data.bookDepth))
     return {

@@ -23,7 +23,7 @@ const navPages = [
   { id: 'market', ready: 'collector-binance-spot' },
   { id: 'optimizer', ready: 'not-yet' },
   { id: 'trader', ready: 'not-yet' },
-  { id: 'events', ready: 'not-yet' },
+  { id: 'events', ready: 'feed-status' },
   { id: 'settings', ready: 'info-version' },
 ] as const;
 
@@ -105,6 +105,13 @@ describe('browser UI on the headless server', () => {
         .filter({ hasNotText: /^0\.0$/ })
         .waitFor();
       expect(await byTestId(page, 'collector-binance-usdm').textContent()).toContain('BTCUSDT.funding');
+      // OKX and Deribit too, each in its own instrument names; Deribit with the DVOL index.
+      await byTestId(page, 'stream-okx-swap-BTC-USDT-SWAP.book')
+        .locator('[data-testid="stream-rate"]')
+        .filter({ hasNotText: /^0\.0$/ })
+        .waitFor();
+      await byTestId(page, 'stream-deribit-BTC-PERPETUAL.book').waitFor();
+      expect(await byTestId(page, 'collector-deribit').textContent()).toContain('BTC.dvol');
       await screenshot(page, 'market-demo');
 
       // A reload keeps working from the token saved for this tab.
@@ -157,8 +164,8 @@ describe('browser UI on the headless server', () => {
       // The dashboard counts follow the live state.
       await byTestId(page, 'nav-dashboard').click();
       await byTestId(page, 'dashboard-row-selfcheck', { 'data-state': 'running' }).waitFor();
-      // Demo mode: the simulator and both collectors run too.
-      await byTestId(page, 'count-running').filter({ hasText: /^4$/ }).waitFor();
+      // Demo mode: the simulator and the five collectors run too.
+      await byTestId(page, 'count-running').filter({ hasText: /^7$/ }).waitFor();
       expect(await text(page, 'count-stopped')).toBe('0');
       await screenshot(page, 'dashboard-selfcheck-running');
 

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCollectorConfig, type CollectorConfig } from '../../src/shared/collector-config';
 import type { BookRecord, GapRecord, Venue } from '../../src/shared/market';
-import { BinanceCollector } from '../../src/services/collector/binance/binance-collector';
+import { BinanceCollector, type BinanceConfig } from '../../src/services/collector/binance/binance-collector';
 import { marketDbPath } from '../../src/services/collector/market-db';
 import { MarketRecorder } from '../../src/services/collector/recorder';
 import { MarketReader } from '../../src/services/collector/market-reader';
@@ -60,7 +60,7 @@ async function rig(
   const recorder = MarketRecorder.open({ dataDir: dir.path, venue, retentionDays: 30, flushIntervalMs: 50 });
   const published: Rig['published'] = [];
   const health: Rig['health'] = [];
-  const collector = new BinanceCollector(parsed.config, {
+  const collector = new BinanceCollector(parsed.config as BinanceConfig, {
     publish: (subject, data) => published.push({ subject, data }),
     recorder,
     health: (h, message) => health.push({ health: h, message }),

@@ -67,12 +67,13 @@ describe('core with control.db', () => {
   it('creates the default configuration on first run, and keeps what a person changes', async () => {
     await open();
     const first = await ok<ServiceInfo[]>('services.list');
-    // The self-check and one collector per Binance market, on the live public endpoints.
-    expect(first.map((s) => s.name)).toEqual(['selfcheck', 'binance-spot', 'binance-usdm']);
+    // The self-check and the seed's five collectors, on the live public endpoints.
+    const defaults = ['selfcheck', 'binance-spot', 'binance-usdm', 'okx-spot', 'okx-swap', 'deribit'];
+    expect(first.map((s) => s.name)).toEqual(defaults);
     expect(first.find((s) => s.name === 'binance-usdm')?.definition.config).toEqual({
       venue: 'binance-usdm',
     });
-    for (const name of ['selfcheck', 'binance-spot', 'binance-usdm']) await ok('services.remove', { name });
+    for (const name of defaults) await ok('services.remove', { name });
     await ok('services.add', { definition: crasher });
     await core!.close();
     await open();

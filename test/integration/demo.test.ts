@@ -31,9 +31,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+const COLLECTORS = ['binance-spot', 'binance-usdm', 'okx-spot', 'okx-swap', 'deribit'];
+
 describe('demo mode', () => {
   it(
-    'runs the simulator and both collectors, healthy, simulated, publishing and recording',
+    'runs the simulator and the five collectors, healthy, simulated, publishing and recording',
     { timeout: 90_000 },
     async () => {
       const samples: BusSample[] = [];
@@ -42,23 +44,28 @@ describe('demo mode', () => {
         dataDir: dir.path,
         servicesDir,
         demo: true,
-        demoPorts: { 'binance-spot': await freePort(), 'binance-usdm': await freePort() },
+        demoPorts: {
+          'binance-spot': await freePort(),
+          'binance-usdm': await freePort(),
+          okx: await freePort(),
+          deribit: await freePort(),
+        },
       });
       const c = core;
       c.events.listen((event, payload) => event === 'bus.sample' && samples.push(payload as BusSample));
       expect(c.info().demo).toBe(true);
       const get = (name: string) => c.supervisor.get(name);
       await until(
-        () =>
-          ['binance-spot', 'binance-usdm'].every(
-            (n) => get(n).state === 'running' && get(n).health === 'healthy',
-          ),
-        'both collectors running and healthy',
+        () => COLLECTORS.every((n) => get(n).state === 'running' && get(n).health === 'healthy'),
+        'the five collectors running and healthy',
         60_000,
       );
       expect(get('simulator').state).toBe('running');
       expect(get('binance-spot').detail).toMatchObject({ simulated: true, venue: 'binance-spot' });
-      expect(get('binance-usdm').definition.dependsOn).toEqual(['simulator']);
+      for (const venue of COLLECTORS) {
+        expect(get(venue).detail).toMatchObject({ simulated: true, venue });
+        expect(get(venue).definition.dependsOn).toEqual(['simulator']);
+      }
       // Market data reaches the supervisor only as samples.
       await until(
         () =>
@@ -82,6 +89,30 @@ describe('demo mode', () => {
           reader.close();
         }
       }, 'recorded trades');
+      // OKX and Deribit record too, in their own files; Deribit with the DVOL index (live and history).
+      const recorded = (venue: string, read: (r: MarketReader) => boolean) => () => {
+        const file = join(dir.path, 'market', `${venue}.db`);
+        if (!existsSync(file)) return false;
+        const reader = MarketReader.open(file);
+        try {
+          return read(reader);
+        } finally {
+          reader.close();
+        }
+      };
+      const now = () => Date.now() + 1;
+      await until(
+        recorded('okx-swap', (r) => r.trades('BTC-USDT-SWAP', 0, now(), 1).length > 0),
+        'OKX swap trades recorded',
+      );
+      await until(
+        recorded('deribit', (r) => r.volatility('BTC', 0, now(), 60).length > 0),
+        'DVOL history back-filled',
+      );
+      await until(
+        recorded('deribit', (r) => r.volatility('ETH', 0, now(), 0).length > 0),
+        'live DVOL recorded',
+      );
     },
   );
 });

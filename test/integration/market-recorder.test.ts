@@ -285,6 +285,14 @@ describe('market recorder', () => {
       markPrice: 101,
     });
     a.addFunding({ ...base, type: 'funding', exchangeTs: T0, rate: 0.0001, nextFundingTime: T0 + 3_600_000 });
+    a.addFunding({
+      ...base,
+      type: 'funding',
+      exchangeTs: T0 + 60_000,
+      rate: 0.0002,
+      nextFundingTime: T0 + 3_600_000,
+      intervalMs: 4 * 3_600_000,
+    });
     a.addOpenInterest({ ...base, type: 'oi', exchangeTs: T0, openInterest: 12_345.5 });
     const liq = { ...base, type: 'liquidation', side: 'sell', price: 99, size: 2, partial: true } as const;
     a.addLiquidation({ ...liq, exchangeTs: T0 });
@@ -301,7 +309,7 @@ describe('market recorder', () => {
     });
     a.flush();
     const s = a.stats();
-    expect(s.rows).toMatchObject({ funding: 1, open_interest: 1, liquidations: 2, long_short: 1 });
+    expect(s.rows).toMatchObject({ funding: 2, open_interest: 1, liquidations: 2, long_short: 1 });
     const r = reader();
     expect(r.funding('BTCUSDT', ...ALL)).toEqual([
       expect.objectContaining({
@@ -310,8 +318,10 @@ describe('market recorder', () => {
         nextFundingTime: T0 + 3_600_000,
         markPrice: 101,
       }),
+      expect.objectContaining({ exchangeTs: T0 + 60_000, intervalMs: 4 * 3_600_000 }),
     ]);
     expect(r.funding('BTCUSDT', ...ALL)[0]).not.toHaveProperty('indexPrice');
+    expect(r.funding('BTCUSDT', ...ALL)[0]).not.toHaveProperty('intervalMs');
     expect(r.openInterest('BTCUSDT', ...ALL)).toMatchObject([{ openInterest: 12_345.5, exchangeTs: T0 }]);
     expect(r.liquidations('BTCUSDT', ...ALL)).toMatchObject([
       { side: 'sell', partial: true },
@@ -320,6 +330,102 @@ describe('market recorder', () => {
     expect(r.longShort('BTCUSDT', ...ALL, '5m')).toMatchObject([{ ratio: 1.5, period: '5m' }]);
     expect(r.longShort('BTCUSDT', ...ALL, '1h')).toEqual([]);
     expect(r.venue).toBe(VENUE);
+  });
+
+  it('writes the DVOL index, live values and back-filled bars apart; a bar asked for again replaces itself', () => {
+    const a = recorder({ venue: 'deribit' });
+    const base = { venue: 'deribit', symbol: 'BTC', type: 'dvol', localTs: T0 } as const;
+    for (let i = 0; i < 3; i++) {
+      const v = 48 + i / 10;
+      a.addVolatility({
+        ...base,
+        exchangeTs: T0 + i * 1000,
+        resolutionSec: 0,
+        open: v,
+        high: v,
+        low: v,
+        close: v,
+      });
+    }
+    const bar = {
+      ...base,
+      exchangeTs: T0 - 60_000,
+      resolutionSec: 60,
+      open: 47,
+      high: 49,
+      low: 46.5,
+      close: 48,
+    };
+    a.addVolatility(bar);
+    a.addVolatility({ ...bar, close: 48.2 }); // a restart's back-fill asks for the same minute again
+    a.addVolatility({ ...base, exchangeTs: T0, resolutionSec: 0, open: NaN, high: 1, low: 1, close: 1 });
+    a.addVolatility({ ...bar, venue: 'binance-usdm' });
+    a.flush();
+    expect(a.stats().rejected).toBe(2);
+    const r = MarketReader.open(marketDbPath(dir.path, 'deribit'));
+    open.push(r);
+    expect(r.volatility('BTC', ...ALL).map((v) => v.close)).toEqual([48, 48.1, 48.2]);
+    expect(r.volatility('BTC', ...ALL, 60)).toEqual([{ ...bar, localTs: bar.exchangeTs, close: 48.2 }]);
+    expect(r.symbols()).toEqual(['BTC']);
+  });
+
+  it('upgrades a version-1 file in place, keeping what it holds', () => {
+    const v1 = join(dir.path, 'market', `${VENUE}.db`);
+    mkdirSync(join(dir.path, 'market'), { recursive: true });
+    const raw = new Database(v1);
+    // The version-1 funding table and meta, as the first release wrote them.
+    raw.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY) STRICT, WITHOUT ROWID;
+      CREATE TABLE funding (symbol TEXT NOT NULL, ts INTEGER NOT NULL, rate REAL NOT NULL,
+        next_funding_time INTEGER NOT NULL, mark_price REAL, index_price REAL,
+        PRIMARY KEY (symbol, ts)) STRICT, WITHOUT ROWID;
+      INSERT INTO funding VALUES ('BTCUSDT', ${T0}, 0.0001, ${T0 + 3_600_000}, NULL, NULL);
+    `);
+    raw.close();
+    // Build the rest of version 1 the way the recorder does, from an empty copy of the schema.
+    const scratch = tempDir('vigil-market-v1-');
+    try {
+      const r0 = MarketRecorder.open({
+        dataDir: scratch.path,
+        venue: VENUE,
+        retentionDays: 7,
+        flushIntervalMs: 0,
+      });
+      r0.close();
+      const full = new Database(marketDbPath(scratch.path, VENUE), { readonly: true });
+      const ddl = full
+        .prepare<[], { name: string; sql: string }>(
+          `SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT IN ('meta', 'funding', 'volatility_index')`,
+        )
+        .all();
+      full.close();
+      const target = new Database(v1);
+      for (const { sql } of ddl) target.exec(sql);
+      target.pragma('user_version = 1');
+      target.close();
+    } finally {
+      scratch.remove();
+    }
+    const a = recorder();
+    a.addFunding({
+      venue: VENUE,
+      symbol: 'BTCUSDT',
+      type: 'funding',
+      exchangeTs: T0 + 1000,
+      localTs: T0,
+      rate: 0.0003,
+      nextFundingTime: T0 + 3_600_000,
+      intervalMs: 3_600_000,
+    });
+    a.flush();
+    const r = reader();
+    expect(r.funding('BTCUSDT', ...ALL)).toMatchObject([
+      { exchangeTs: T0, rate: 0.0001 },
+      { exchangeTs: T0 + 1000, rate: 0.0003, intervalMs: 3_600_000 },
+    ]);
+    const check = new Database(v1, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(MARKET_SCHEMA_VERSION);
+    check.close();
   });
 
   it('keeps a gap ledger: written at once, open gaps closed later, kept across a reopen', () => {
@@ -461,12 +567,19 @@ describe('market recorder', () => {
     raw.close();
     const before = sha(file);
     const e = openError(() => recorder());
-    expectError(e, 'newer-version', /newer Vigil \(market schema version 6; this Vigil knows up to 1\)/);
+    const newer = MARKET_SCHEMA_VERSION + 5;
+    expectError(
+      e,
+      'newer-version',
+      new RegExp(
+        `newer Vigil \\(market schema version ${newer}; this Vigil knows up to ${MARKET_SCHEMA_VERSION}\\)`,
+      ),
+    );
     expect(e.wayForward).toMatch(/move the file aside/);
     expectError(
       openError(() => MarketReader.open(file)),
       'newer-version',
-      /schema version 6/,
+      new RegExp(`schema version ${newer}`),
     );
     expect(sha(file)).toBe(before);
   });

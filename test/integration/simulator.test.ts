@@ -908,7 +908,7 @@ describe('market simulator: bad requests and connection rules', () => {
       await until(() => polite.closed !== null, 'the lifetime limit', 6_000);
       expect(polite.closed!.at - polite.openedAt).toBeGreaterThanOrEqual(2_400);
       expect(polite.pings.length).toBeGreaterThanOrEqual(6);
-      const stats = rules.stats().venues['binance-spot'];
+      const stats = rules.stats().servers['binance-spot'];
       expect(stats.closedForPong).toBe(1);
       expect(stats.closedForLifetime).toBe(1);
     } finally {

@@ -22,7 +22,15 @@ describe('a program configuration in a service definition', () => {
       [{ venue: 'binance-usdm', bookDepth: 300 }, 'config.bookDepth', /5, 10, 20, 50, 100, 500, 1000/],
       [{ venue: 'binance-spot', endpoints: { ws: 'http://x' } }, 'config.endpoints.ws', /ws:\/\//],
       [{ venue: 'binance-spot', surprise: 1 }, 'config', /surprise|Unrecognized/],
-      [{ venue: 'binance-spot', types: ['trade', 'funding'] }, 'config.types', /spot has no funding/],
+      [{ venue: 'binance-spot', types: ['trade', 'funding'] }, 'config.types', /binance-spot has no funding/],
+      [{ venue: 'okx-spot', types: ['book', 'oi'] }, 'config.types', /okx-spot has no oi data/],
+      [{ venue: 'binance-usdm', types: ['dvol'] }, 'config.types', /binance-usdm has no dvol/],
+      [{ venue: 'deribit', types: ['lsr'] }, 'config.types', /deribit has no lsr/],
+      [{ venue: 'okx-swap', symbols: ['BTC-USDT'] }, 'config.symbols.0', /spelled like BTC-USDT-SWAP/],
+      [{ venue: 'okx-spot', symbols: ['BTCUSDT'] }, 'config.symbols.0', /spelled like BTC-USDT/],
+      [{ venue: 'binance-spot', symbols: ['BTC-USDT'] }, 'config.symbols.0', /spelled like BTCUSDT/],
+      [{ venue: 'okx-swap', bookDepth: 1000 }, 'config.bookDepth', /at most 400 levels/],
+      [{ venue: 'deribit', dvolHistoryDays: 400 }, 'config.dvolHistoryDays', /365/],
     ];
     for (const [config, path, message] of cases) {
       const r = collector(config);
@@ -44,6 +52,17 @@ describe('a program configuration in a service definition', () => {
       rest: 'http://127.0.0.1:9',
     });
     expect(defaultCollectorConfig('binance-usdm').endpoints.ws).toBe('wss://fstream.binance.com');
+  });
+
+  it('has defaults for the seed five venues, in their own instrument names', () => {
+    expect(defaultCollectorConfig('okx-spot').symbols).toEqual(['BTC-USDT', 'ETH-USDT']);
+    expect(defaultCollectorConfig('okx-swap').symbols).toEqual(['BTC-USDT-SWAP', 'ETH-USDT-SWAP']);
+    expect(defaultCollectorConfig('okx-swap').bookDepth).toBe(400);
+    expect(defaultCollectorConfig('deribit').symbols).toEqual(['BTC-PERPETUAL', 'ETH-PERPETUAL']);
+    expect(defaultCollectorConfig('deribit').types).toContain('dvol');
+    for (const venue of ['okx-spot', 'okx-swap', 'deribit'] as const) {
+      expect(parseCollectorConfig({ venue }).ok, venue).toBe(true);
+    }
   });
 
   it('is optional for other programs, and bounded', () => {

@@ -5,20 +5,26 @@ import {
   type ServiceDefinition,
   type ServiceDefinitionInput,
 } from '../../shared/service-definition';
-import type { CollectorVenue } from '../../shared/collector-config';
+import { collectorVenues, type CollectorVenue } from '../../shared/collector-config';
 
 /** The bundled path of a built-in program (electron-vite writes out/services/<name>/index.js). */
 export function builtinScript(servicesDir: string, name: string): string {
   return join(servicesDir, name, 'index.js');
 }
 
-/** Where `--demo` runs the market simulator (one port per venue, as the exchanges use one host each). */
-export const DEMO_PORTS = { 'binance-spot': 7431, 'binance-usdm': 7432 } as const;
+/** Where `--demo` runs the market simulator (one port per exchange host; OKX serves spot and swap). */
+export const DEMO_PORTS = { 'binance-spot': 7431, 'binance-usdm': 7432, okx: 7433, deribit: 7434 } as const;
+export type DemoPorts = Record<keyof typeof DEMO_PORTS, number>;
 
 const descriptions: Record<CollectorVenue, string> = {
   'binance-spot': 'Binance spot market data: trades, order books, top of book',
   'binance-usdm':
     'Binance USD-M futures market data: trades, order books, funding, open interest, liquidations (sampled), long/short ratio',
+  'okx-spot': 'OKX spot market data: trades, order books, top of book',
+  'okx-swap':
+    'OKX perpetual swap market data: trades, order books, funding, open interest, liquidations (sampled), long/short ratio',
+  deribit:
+    'Deribit perpetuals market data: trades, order books, funding, open interest, liquidations, DVOL volatility index',
 };
 
 function collector(venue: CollectorVenue, config: Record<string, unknown> = {}): ServiceDefinitionInput {
@@ -42,8 +48,8 @@ function resolveAll(servicesDir: string, inputs: ServiceDefinitionInput[]): Serv
 }
 
 /**
- * The services a fresh installation has: the self-check and one collector per Binance market on the
- * live public endpoints (no API keys). The optimizer and trader join as their issues land.
+ * The services a fresh installation has: the self-check and the seed's five collectors on the live
+ * public endpoints (no API keys). The optimizer and trader join as their issues land.
  */
 export function defaultDefinitions(servicesDir: string): ServiceDefinition[] {
   return resolveAll(servicesDir, [
@@ -55,8 +61,7 @@ export function defaultDefinitions(servicesDir: string): ServiceDefinition[] {
       program: { type: 'builtin', name: 'selfcheck' },
       stop: { timeoutMs: 5000 },
     },
-    collector('binance-spot'),
-    collector('binance-usdm'),
+    ...collectorVenues.map((venue) => collector(venue)),
   ]);
 }
 
@@ -64,37 +69,34 @@ export function defaultDefinitions(servicesDir: string): ServiceDefinition[] {
  * `--demo`: the market simulator and the collectors pointed at it, marked simulated so every view says
  * so. Written over the same names on each demo start, so a demo never talks to a live exchange.
  */
-export function demoDefinitions(
-  servicesDir: string,
-  ports: { 'binance-spot': number; 'binance-usdm': number } = DEMO_PORTS,
-): ServiceDefinition[] {
-  const spot = `127.0.0.1:${ports['binance-spot']}`;
-  const usdm = `127.0.0.1:${ports['binance-usdm']}`;
+export function demoDefinitions(servicesDir: string, ports: DemoPorts = DEMO_PORTS): ServiceDefinition[] {
+  const at = (port: number) => ({ ws: `ws://127.0.0.1:${port}`, rest: `http://127.0.0.1:${port}` });
+  const endpoints: Record<CollectorVenue, Record<string, string>> = {
+    'binance-spot': at(ports['binance-spot']),
+    'binance-usdm': { ...at(ports['binance-usdm']), wsMarket: at(ports['binance-usdm']).ws },
+    'okx-spot': at(ports.okx),
+    'okx-swap': at(ports.okx),
+    deribit: at(ports.deribit),
+  };
   return resolveAll(servicesDir, [
     {
       name: 'simulator',
       kind: 'custom',
-      description: 'Market simulator: a synthetic Binance spot and USD-M market on this machine (demo data)',
+      description: 'Market simulator: synthetic Binance, OKX and Deribit markets on this machine (demo data)',
       program: { type: 'builtin', name: 'simulator' },
       autostart: true,
-      config: { spotPort: ports['binance-spot'], usdmPort: ports['binance-usdm'] },
+      config: {
+        spotPort: ports['binance-spot'],
+        usdmPort: ports['binance-usdm'],
+        okxPort: ports.okx,
+        deribitPort: ports.deribit,
+      },
       stop: { timeoutMs: 5000 },
     },
-    {
-      ...collector('binance-spot', {
-        simulated: true,
-        endpoints: { ws: `ws://${spot}`, rest: `http://${spot}` },
-      }),
-      description: `${descriptions['binance-spot']} (SIMULATED)`,
+    ...collectorVenues.map((venue) => ({
+      ...collector(venue, { simulated: true, endpoints: endpoints[venue] }),
+      description: `${descriptions[venue]} (SIMULATED)`,
       dependsOn: ['simulator'],
-    },
-    {
-      ...collector('binance-usdm', {
-        simulated: true,
-        endpoints: { ws: `ws://${usdm}`, wsMarket: `ws://${usdm}`, rest: `http://${usdm}` },
-      }),
-      description: `${descriptions['binance-usdm']} (SIMULATED)`,
-      dependsOn: ['simulator'],
-    },
+    })),
   ]);
 }

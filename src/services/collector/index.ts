@@ -4,15 +4,16 @@
  * exchange that is away never becomes a restart loop; heartbeats carry per-stream freshness, metrics
  * every second carry rates, latency, gaps and resyncs.
  */
-import { parseCollectorConfig, type CollectorConfig } from '../../shared/collector-config';
+import { collectorVenues, parseCollectorConfig, type CollectorConfig } from '../../shared/collector-config';
 import { EXIT_CONFIG_ERROR } from '../../shared/child-protocol';
 import { startChild } from '../sdk';
-import { BinanceCollector } from './binance/binance-collector';
+import type { VenueCollector } from './collector';
 import { MarketRecorder } from './recorder';
+import { createVenueCollector } from './venues';
 
 const SUBSCRIBE_WAIT_MS = 10_000;
 
-let collector: BinanceCollector | null = null;
+let collector: VenueCollector | null = null;
 let recorder: MarketRecorder | null = null;
 
 const child = startChild({
@@ -32,7 +33,7 @@ const child = startChild({
 function parse(raw: unknown): CollectorConfig | null {
   if (raw === null || raw === undefined) {
     console.error(
-      'collector: no configuration: the service definition needs config.venue (binance-spot or binance-usdm)',
+      `collector: no configuration: the service definition needs config.venue (${collectorVenues.join(', ')})`,
     );
     return null;
   }
@@ -64,7 +65,7 @@ async function startCollecting(config: CollectorConfig): Promise<void> {
     console.error(`collector: no bus, publishing nothing: ${String(error)}`);
     return null;
   });
-  collector = new BinanceCollector(config, {
+  collector = createVenueCollector(config, {
     publish: (subject, data) => {
       try {
         bus?.publish(subject, data);

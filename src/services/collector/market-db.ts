@@ -154,6 +154,27 @@ const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    name: 'volatility index (Deribit DVOL) and funding intervals',
+    up(db) {
+      // resolution 0: live values; otherwise history bars of that many seconds (back-filled).
+      db.exec(`
+        CREATE TABLE volatility_index (
+          symbol TEXT NOT NULL,
+          resolution INTEGER NOT NULL,
+          ts INTEGER NOT NULL,
+          open REAL NOT NULL,
+          high REAL NOT NULL,
+          low REAL NOT NULL,
+          close REAL NOT NULL,
+          PRIMARY KEY (symbol, resolution, ts)
+        ) STRICT, WITHOUT ROWID;
+
+        ALTER TABLE funding ADD COLUMN interval_ms INTEGER;
+      `);
+    },
+  },
 ];
 
 export const MARKET_SCHEMA_VERSION = migrations.at(-1)!.version;

@@ -16,6 +16,7 @@ import type {
   OpenInterestRecord,
   TradeRecord,
   Venue,
+  VolatilityIndexRecord,
 } from '../../shared/market';
 import type { Candle, CandleResolution } from './candles';
 import { electronNativeBinding } from '../sqlite/native-binding';
@@ -183,8 +184,9 @@ export class MarketReader {
       next_funding_time: number;
       mark_price: number | null;
       index_price: number | null;
+      interval_ms: number | null;
     }>(
-      `SELECT ts, rate, next_funding_time, mark_price, index_price FROM funding
+      `SELECT ts, rate, next_funding_time, mark_price, index_price, interval_ms FROM funding
        WHERE symbol = ? AND ts >= ? AND ts < ? ORDER BY ts`,
       symbol,
       from,
@@ -201,6 +203,7 @@ export class MarketReader {
       nextFundingTime: r.next_funding_time,
       ...(r.mark_price === null ? {} : { markPrice: r.mark_price }),
       ...(r.index_price === null ? {} : { indexPrice: r.index_price }),
+      ...(r.interval_ms === null ? {} : { intervalMs: r.interval_ms }),
     }));
   }
 
@@ -221,7 +224,7 @@ export class MarketReader {
     }));
   }
 
-  /** Exchange samples of liquidations, never a complete tape. */
+  /** Liquidations: exchange samples (Binance, OKX), or Deribit's complete liquidation trades. */
   liquidations(symbol: string, from: number, to: number): LiquidationRecord[] {
     const rows = this.query<{ ts: number; side: 'buy' | 'sell'; price: number; size: number }>(
       'SELECT ts, side, price, size FROM liquidations WHERE symbol = ? AND ts >= ? AND ts < ? ORDER BY ts, side, price, size',
@@ -238,7 +241,8 @@ export class MarketReader {
       side: r.side,
       price: r.price,
       size: r.size,
-      partial: true,
+      // Deribit's come from its trade tape, which has every liquidation trade.
+      partial: this.venue !== 'deribit',
     }));
   }
 
@@ -271,6 +275,33 @@ export class MarketReader {
     }));
   }
 
+  /**
+   * Volatility index values of a currency (BTC, ETH): live values (`resolutionSec` 0) or the back-filled
+   * bars of one resolution, oldest first.
+   */
+  volatility(symbol: string, from: number, to: number, resolutionSec = 0): VolatilityIndexRecord[] {
+    const rows = this.query<{ ts: number; open: number; high: number; low: number; close: number }>(
+      `SELECT ts, open, high, low, close FROM volatility_index
+       WHERE symbol = ? AND resolution = ? AND ts >= ? AND ts < ? ORDER BY ts`,
+      symbol,
+      resolutionSec,
+      from,
+      to,
+    );
+    return rows.map((r) => ({
+      type: 'dvol',
+      venue: this.venue,
+      symbol,
+      exchangeTs: r.ts,
+      localTs: r.ts,
+      resolutionSec,
+      open: r.open,
+      high: r.high,
+      low: r.low,
+      close: r.close,
+    }));
+  }
+
   /** Every symbol with data in any table, sorted. */
   symbols(): string[] {
     const tables: MarketTable[] = [
@@ -280,6 +311,7 @@ export class MarketReader {
       'open_interest',
       'liquidations',
       'long_short',
+      'volatility_index',
     ];
     const all = new Set<string>();
     try {

@@ -32,6 +32,7 @@ import {
   type OpenInterestRecord,
   type TradeRecord,
   type Venue,
+  type VolatilityIndexRecord,
 } from '../../shared/market';
 import { CandleAccumulator, candleIntervals, type Candle } from './candles';
 import { electronNativeBinding } from '../sqlite/native-binding';
@@ -48,6 +49,7 @@ export const marketTables = [
   'open_interest',
   'liquidations',
   'long_short',
+  'volatility_index',
   'gaps',
 ] as const;
 export type MarketTable = (typeof marketTables)[number];
@@ -55,7 +57,7 @@ export type MarketTable = (typeof marketTables)[number];
 export interface MarketRecorderOptions {
   dataDir: string;
   venue: Venue;
-  /** Days of trades, 1 s candles and liquidations kept; 1 m candles, funding, OI, long/short, gaps: 10×. */
+  /** Days of trades, 1 s candles and liquidations kept; 1 m candles, funding, OI, long/short, DVOL, gaps: 10×. */
   retentionDays: number;
   /**
    * How often queued data is written. Default 250. 0: no timer, the owner calls flush() (tests); a
@@ -167,6 +169,8 @@ const primaryKeys: Record<Exclude<MarketTable, 'gaps'>, readonly string[]> = {
   open_interest: ['symbol', 'ts'],
   liquidations: ['symbol', 'ts', 'side', 'price', 'size'],
   long_short: ['symbol', 'ts', 'period'],
+  // Pruned by time within each resolution's range: `ts` must be the second key for the prune query.
+  volatility_index: ['symbol', 'ts', 'resolution'],
 };
 
 const DAY_MS = 86_400_000;
@@ -197,6 +201,7 @@ export class MarketRecorder {
   private oi: OpenInterestRecord[] = [];
   private liquidations: LiquidationRecord[] = [];
   private longShort: LongShortRecord[] = [];
+  private volatility: VolatilityIndexRecord[] = [];
   /** Gaps whose immediate write failed: retried with every batch. */
   private readonly pendingGaps = new Map<number, GapRow>();
   private pendingCloses = new Map<number, number>();
@@ -227,10 +232,11 @@ export class MarketRecorder {
     trade: Statement<[string, string, number, number, number, number, string]>;
     candle1s: Statement<unknown[]>;
     candle1m: Statement<unknown[]>;
-    funding: Statement<[string, number, number, number, number | null, number | null]>;
+    funding: Statement<[string, number, number, number, number | null, number | null, number | null]>;
     oi: Statement<[string, number, number]>;
     liquidation: Statement<[string, number, string, number, number]>;
     longShort: Statement<[string, number, string, number, number, number]>;
+    volatility: Statement<[string, number, number, number, number, number, number]>;
     gap: Statement<GapRow>;
     closeGap: Statement<[number, number]>;
   };
@@ -292,8 +298,8 @@ export class MarketRecorder {
       candle1s: candleUpsert('candles_1s'),
       candle1m: candleUpsert('candles_1m'),
       funding: db.prepare(
-        `INSERT INTO funding (symbol, ts, rate, next_funding_time, mark_price, index_price)
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        `INSERT INTO funding (symbol, ts, rate, next_funding_time, mark_price, index_price, interval_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       ),
       oi: db.prepare('INSERT INTO open_interest (symbol, ts, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
       liquidation: db.prepare(
@@ -302,6 +308,12 @@ export class MarketRecorder {
       longShort: db.prepare(
         `INSERT INTO long_short (symbol, ts, period, ratio, long_account, short_account)
          VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ),
+      // A live value is final; a history bar asked for again (a restart's back-fill) replaces itself.
+      volatility: db.prepare(
+        `INSERT INTO volatility_index (symbol, resolution, ts, open, high, low, close) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT DO UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low,
+           close = excluded.close`,
       ),
       gap: db.prepare(
         'INSERT INTO gaps (id, symbol, stream, start, "end", cause, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -402,6 +414,23 @@ export class MarketRecorder {
       return;
     }
     this.longShort.push(r);
+  }
+
+  /** A volatility index value (live, resolution 0) or history bar (Deribit DVOL). */
+  addVolatility(r: VolatilityIndexRecord): void {
+    if (this.closed) return;
+    if (
+      r.venue !== this.venue ||
+      !isText(r.symbol) ||
+      !isTime(r.exchangeTs) ||
+      !Number.isSafeInteger(r.resolutionSec) ||
+      r.resolutionSec < 0 ||
+      ![r.open, r.high, r.low, r.close].every(isNum)
+    ) {
+      this.counters.rejected += 1;
+      return;
+    }
+    this.volatility.push(r);
   }
 
   /**
@@ -577,6 +606,7 @@ export class MarketRecorder {
       this.oi.length +
       this.liquidations.length +
       this.longShort.length +
+      this.volatility.length +
       this.pendingGaps.size +
       this.pendingCloses.size
     );
@@ -610,10 +640,11 @@ export class MarketRecorder {
     const nOi = Math.min(this.oi.length, this.maxBatch);
     const nLiq = Math.min(this.liquidations.length, this.maxBatch);
     const nLs = Math.min(this.longShort.length, this.maxBatch);
+    const nVol = Math.min(this.volatility.length, this.maxBatch);
     const gaps = [...this.pendingGaps.values()];
     const closes = [...this.pendingCloses.entries()];
     const s = this.stmts;
-    const written = { trades: 0, dup: 0, c1s: 0, c1m: 0, funding: 0, oi: 0, liq: 0, ls: 0 };
+    const written = { trades: 0, dup: 0, c1s: 0, c1m: 0, funding: 0, oi: 0, liq: 0, ls: 0, vol: 0 };
     let taken = 0;
     let candleMs = 0;
     try {
@@ -664,6 +695,7 @@ export class MarketRecorder {
               Math.round(f.nextFundingTime),
               optNum(f.markPrice),
               optNum(f.indexPrice),
+              isTime(f.intervalMs) ? f.intervalMs : null,
             ).changes;
           }
           for (let i = 0; i < nOi; i++) {
@@ -685,6 +717,18 @@ export class MarketRecorder {
               r.shortAccount,
             ).changes;
           }
+          for (let i = 0; i < nVol; i++) {
+            const v = this.volatility[i]!;
+            written.vol += s.volatility.run(
+              v.symbol,
+              v.resolutionSec,
+              v.exchangeTs,
+              v.open,
+              v.high,
+              v.low,
+              v.close,
+            ).changes;
+          }
           for (const row of gaps) s.gap.run(...row);
           for (const [id, end] of closes) s.closeGap.run(end, id);
         })
@@ -700,6 +744,7 @@ export class MarketRecorder {
     this.oi = this.oi.slice(nOi);
     this.liquidations = this.liquidations.slice(nLiq);
     this.longShort = this.longShort.slice(nLs);
+    this.volatility = this.volatility.slice(nVol);
     for (const row of gaps) this.pendingGaps.delete(row[0]);
     for (const [id] of closes) this.pendingCloses.delete(id);
     const rows = this.counters.rows;
@@ -710,6 +755,7 @@ export class MarketRecorder {
     rows.open_interest += written.oi;
     rows.liquidations += written.liq;
     rows.long_short += written.ls;
+    rows.volatility_index += written.vol;
     rows.gaps += gaps.length;
     this.counters.duplicateTrades += written.dup;
     this.counters.batches += 1;
@@ -719,7 +765,7 @@ export class MarketRecorder {
     const upserts = written.c1s + written.c1m;
     if (upserts >= 16) this.upsertMs = 0.8 * this.upsertMs + (0.2 * candleMs) / upserts;
     this.checkpointer?.maybeRun();
-    return taken + nFunding + nOi + nLiq + nLs + gaps.length + closes.length;
+    return taken + nFunding + nOi + nLiq + nLs + nVol + gaps.length + closes.length;
   }
 
   private startPrune(): void {
@@ -746,6 +792,7 @@ export class MarketRecorder {
       ['funding', long],
       ['open_interest', long],
       ['long_short', long],
+      ['volatility_index', long],
     ];
     const tasks: PruneTask[] = [];
     for (const [table, cutoff] of cutoffs) {

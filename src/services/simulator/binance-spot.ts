@@ -7,43 +7,33 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import type { Level } from '../../shared/market';
-import { DEFAULT_SHUTDOWN_GRACE_MS, RestRefusals, malformedMessages, parseFault, type Fault } from './faults';
-import type { AggregateFill, DepthDiff, SimTrade, SimVenue, SymbolMarket } from './market';
+import { DEFAULT_SHUTDOWN_GRACE_MS, RestRefusals, malformedMessages, type Fault } from './faults';
+import type { AggregateFill, DepthDiff, SimVenue, SymbolMarket } from './market';
+import {
+  handleControlRequest,
+  sendJson,
+  unsupportedFault,
+  type ConnectionLimits,
+  type SimControl,
+  type VenueServer,
+  type VenueStats,
+  listen,
+  zeroCounters,
+} from './venue-server';
+
+export type { ConnectionLimits, SimControl, VenueStats } from './venue-server';
 
 // ---- shared machinery ------------------------------------------------------------------------
 
-/** What the control endpoints (`/__sim/...`) reach: the simulator as a whole. */
-export interface SimControl {
-  inject(fault: Fault): void;
-  trueBook(venue: SimVenue, symbol: string): { lastUpdateId: number; bids: Level[]; asks: Level[] };
-  trades(venue: SimVenue, symbol: string): SimTrade[];
-  stats(): unknown;
-  pause(): void;
-  resume(): void;
-}
-
-export interface ConnectionLimits {
-  pingIntervalMs: number;
-  pongTimeoutMs: number;
-  /** Inbound messages per second (text, ping and pong frames) before the connection is closed. */
-  inboundPerSec: number;
-  maxConnectionMs: number;
-  maxStreams: number;
-}
-
-export interface VenueStats {
-  connections: number;
-  connectionsOpened: number;
-  messagesSent: number;
-  closedForRate: number;
-  closedForPong: number;
-  closedForLifetime: number;
-  closedForBackpressure: number;
-  restRequests: number;
-  restRefused: number;
-  faults: number;
-}
+const BINANCE_FAULTS = [
+  'gap',
+  'stall',
+  'disconnect',
+  'server-shutdown',
+  'rate-limit',
+  'malformed',
+  'crossed',
+];
 
 /** A parsed stream name: `btcusdt@depth@100ms` → symbol BTCUSDT, kind `depth@100ms`. */
 export interface StreamRef {
@@ -110,20 +100,10 @@ class Connection {
 
 type RequestId = number | string | null;
 
-export class BinanceServer {
+export class BinanceServer implements VenueServer {
   readonly venue: SimVenue;
   readonly markets: Map<string, SymbolMarket>;
-  readonly counters: Omit<VenueStats, 'connections'> = {
-    connectionsOpened: 0,
-    messagesSent: 0,
-    closedForRate: 0,
-    closedForPong: 0,
-    closedForLifetime: 0,
-    closedForBackpressure: 0,
-    restRequests: 0,
-    restRefused: 0,
-    faults: 0,
-  };
+  readonly counters = zeroCounters();
 
   private readonly options: BinanceServerOptions;
   private readonly limits: ConnectionLimits;
@@ -164,15 +144,8 @@ export class BinanceServer {
     this.every(tick, () => this.housekeeping());
   }
 
-  async listen(): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(this.options.port, this.options.host, () => {
-        this.http.off('error', reject);
-        resolve();
-      });
-    });
-    return (this.http.address() as { port: number }).port;
+  listen(): Promise<number> {
+    return listen(this.http, this.options.host, this.options.port);
   }
 
   /** Runs `fn` every `ms` until the server closes; an exception costs that tick only. */
@@ -249,6 +222,9 @@ export class BinanceServer {
       case 'malformed':
         for (const conn of this.connections) this.sendMalformed(conn, now);
         break;
+      case 'keepalive':
+      case 'sequence-reset':
+        throw unsupportedFault(this.venue, fault, BINANCE_FAULTS);
     }
   }
 
@@ -571,7 +547,7 @@ export class BinanceServer {
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname.startsWith('/__sim/')) {
-      void this.onControlRequest(req, res, url);
+      void handleControlRequest(req, res, url, this.options.control, this.venue, this.markets);
       return;
     }
     const now = Date.now();
@@ -611,60 +587,6 @@ export class BinanceServer {
       else sendJson(res, 500, { code: -1000, msg: `internal error: ${String(error)}` }, headers);
     }
   }
-
-  private async onControlRequest(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const control = this.options.control;
-    const route = `${req.method} ${url.pathname}`;
-    try {
-      switch (route) {
-        case 'POST /__sim/fault': {
-          let body: unknown;
-          try {
-            body = JSON.parse(await readBody(req));
-          } catch (error) {
-            sendJson(res, 400, { error: `the body must be a JSON fault: ${String(error)}` });
-            return;
-          }
-          const parsed = parseFault(body, this.venue);
-          if (!parsed.ok) {
-            sendJson(res, 400, { error: parsed.error });
-            return;
-          }
-          control.inject(parsed.fault);
-          sendJson(res, 200, { ok: true, fault: parsed.fault });
-          return;
-        }
-        case 'GET /__sim/book':
-          sendJson(res, 200, control.trueBook(this.venue, this.symbolParam(url)));
-          return;
-        case 'GET /__sim/trades':
-          sendJson(res, 200, control.trades(this.venue, this.symbolParam(url)));
-          return;
-        case 'GET /__sim/stats':
-          sendJson(res, 200, control.stats());
-          return;
-        case 'POST /__sim/pause':
-          control.pause();
-          sendJson(res, 200, { ok: true, paused: true });
-          return;
-        case 'POST /__sim/resume':
-          control.resume();
-          sendJson(res, 200, { ok: true, paused: false });
-          return;
-        default:
-          sendJson(res, 404, { error: `no control endpoint ${route}` });
-      }
-    } catch (error) {
-      sendJson(res, 400, { error: error instanceof Error ? error.message : String(error) });
-    }
-  }
-
-  private symbolParam(url: URL): string {
-    const symbol = url.searchParams.get('symbol');
-    if (!symbol) throw new Error('symbol is required, e.g. ?symbol=BTCUSDT');
-    if (!this.markets.has(symbol)) throw new Error(`unknown symbol ${symbol} on ${this.venue}`);
-    return symbol;
-  }
 }
 
 function rawText(data: RawData): string {
@@ -687,35 +609,6 @@ function rejectUpgrade(socket: Duplex, status: number, body: unknown): void {
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
   );
-}
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json;charset=UTF-8', ...headers });
-  res.end(text);
-}
-
-function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new Error('body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 // ---- REST parameter helpers (both venues) ----------------------------------------------------

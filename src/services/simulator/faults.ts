@@ -7,16 +7,28 @@ import { z } from 'zod';
 import { simVenues, type SimVenue } from './market';
 
 const venue = z.enum(simVenues);
-const symbol = z.string().regex(/^[A-Z0-9]{2,30}$/, 'an upper-case symbol such as BTCUSDT');
+const symbol = z
+  .string()
+  .regex(/^[A-Z0-9][A-Z0-9_-]{1,39}$/, 'an upper-case instrument such as BTCUSDT, BTC-USDT-SWAP');
 
 export const faultSchema = z.discriminatedUnion('type', [
-  /** The next depth event of each depth stream of the symbol is lost: ids skip (spot) or `pu` breaks (USD-M). */
+  /**
+   * The next depth event of each depth stream of the symbol is lost: ids skip (Binance spot) or the
+   * chain breaks (`pu`, OKX `prevSeqId`, Deribit `prev_change_id`).
+   */
   z.object({ type: z.literal('gap'), venue, symbol }).strict(),
+  /** OKX: a keep-alive book update now (empty, `seqId == prevSeqId`), as after 60 s without change. */
+  z.object({ type: z.literal('keepalive'), venue, symbol }).strict(),
+  /** OKX: the book's sequence restarts from a small number, as after maintenance (`seqId < prevSeqId`). */
+  z.object({ type: z.literal('sequence-reset'), venue, symbol }).strict(),
   /** Open sockets go silent (no data, no pings, no replies) for `ms`, but stay open. */
   z.object({ type: z.literal('stall'), venue, ms: z.number().int().min(1).max(3_600_000) }).strict(),
   /** Every WebSocket connection is dropped at once, without a close handshake. */
   z.object({ type: z.literal('disconnect'), venue }).strict(),
-  /** `serverShutdown` is announced on every connection, which is closed `graceMs` later. */
+  /**
+   * A planned disconnect announced on every connection (Binance `serverShutdown`, OKX notice 64008),
+   * which is closed `graceMs` later.
+   */
   z
     .object({
       type: z.literal('server-shutdown'),
@@ -24,12 +36,16 @@ export const faultSchema = z.discriminatedUnion('type', [
       graceMs: z.number().int().min(0).max(600_000).optional(),
     })
     .strict(),
-  /** The next `count` REST requests are refused with 429 or 418 and a Retry-After header. */
+  /**
+   * The next `count` requests are refused: Binance REST with 429 or 418 and Retry-After; OKX REST with
+   * 429 (code 50011) and WebSocket subscribes with error 60014; Deribit with error 10028, closing the
+   * session (`retryAfterSec`: how long until credits are back).
+   */
   z
     .object({
       type: z.literal('rate-limit'),
       venue,
-      status: z.union([z.literal(429), z.literal(418)]),
+      status: z.union([z.literal(429), z.literal(418)]).optional(),
       retryAfterSec: z.number().int().min(0).max(259_200),
       count: z.number().int().min(1).max(1_000_000),
     })
@@ -73,7 +89,7 @@ export class RestRefusals {
 
   arm(fault: Extract<Fault, { type: 'rate-limit' }>): void {
     this.remaining = fault.count;
-    this.status = fault.status;
+    this.status = fault.status ?? 429;
     this.retryAfterSec = fault.retryAfterSec;
   }
 

@@ -1,7 +1,8 @@
 /**
  * simulator: the market simulator as a supervised child (the demo's market). It serves Binance spot
- * and USD-M on 127.0.0.1 and reports connections and message rates. Configuration: VIGIL_CONFIG, JSON,
- * optional: { spotPort?: 7431, usdmPort?: 7432, symbols?: string[], seed?: number }.
+ * and USD-M, OKX and Deribit on 127.0.0.1 and reports connections and message rates. Configuration: VIGIL_CONFIG, JSON,
+ * optional: { spotPort?: 7431, usdmPort?: 7432, okxPort?: 7433,
+ * deribitPort?: 7434, symbols?: string[], seed?: number }.
  */
 import { z } from 'zod';
 import { EXIT_CONFIG_ERROR } from '../../shared/child-protocol';
@@ -14,6 +15,8 @@ const configSchema = z
   .object({
     spotPort: port.default(7431),
     usdmPort: port.default(7432),
+    okxPort: port.default(7433),
+    deribitPort: port.default(7434),
     symbols: z
       .array(z.string().regex(/^[A-Z0-9]{2,30}$/, 'symbols are upper case, e.g. BTCUSDT'))
       .min(1, 'name at least one symbol')
@@ -65,6 +68,8 @@ const child = startChild({
     return {
       spotConnections: stats.connections['binance-spot'],
       usdmConnections: stats.connections['binance-usdm'],
+      okxConnections: stats.connections.okx,
+      deribitConnections: stats.connections.deribit,
       messagesSentPerSec: Math.round(perSec),
       closedForRate: stats.closedForRate,
       restRequests: stats.restRequests,
@@ -81,6 +86,8 @@ try {
   sim = await startSimulator({
     spotPort: config.spotPort,
     usdmPort: config.usdmPort,
+    okxPort: config.okxPort,
+    deribitPort: config.deribitPort,
     symbols: config.symbols,
     seed: config.seed,
   });
@@ -91,7 +98,8 @@ try {
 }
 if (sim) {
   console.log(
-    `simulator: spot on ${sim.urls['binance-spot'].rest}, usdm on ${sim.urls['binance-usdm'].rest}`,
+    `simulator: Binance spot on ${sim.urls['binance-spot'].rest}, USD-M on ${sim.urls['binance-usdm'].rest}, ` +
+      `OKX on ${sim.urls['okx-spot'].rest}, Deribit on ${sim.urls.deribit.rest}`,
   );
   child.ready({ simulated: true, urls: sim.urls, symbols: sim.symbols });
 }

@@ -15,11 +15,31 @@
 import type { Level, Venue } from '../../shared/market';
 import { Random, hash32 } from './random';
 
-export const simVenues = ['binance-spot', 'binance-usdm'] as const satisfies readonly Venue[];
+export const simVenues = [
+  'binance-spot',
+  'binance-usdm',
+  'okx-spot',
+  'okx-swap',
+  'deribit',
+] as const satisfies readonly Venue[];
 export type SimVenue = (typeof simVenues)[number];
 
+/**
+ * What a size on the wire counts: base currency, contracts of `contractValue` base units (OKX swaps),
+ * or USD (Deribit's inverse perpetuals).
+ */
+export type SizeUnit = 'base' | 'contracts' | 'usd';
+
 export interface SymbolSpec {
+  /** The venue's instrument name (BTCUSDT, BTC-USDT, BTC-USDT-SWAP, BTC-PERPETUAL). */
   symbol: string;
+  /** The simulator's own name for the market, shared by every venue (BTCUSDT). */
+  base: string;
+  /** Funding, open interest and liquidations. */
+  derivative: boolean;
+  sizeUnit: SizeUnit;
+  /** Base units per contract (1 unless sizeUnit is contracts). */
+  contractValue: number;
   baseAsset: string;
   quoteAsset: string;
   /** Starting price. */
@@ -36,11 +56,18 @@ export interface SymbolSpec {
   openInterest: number;
 }
 
+type Grid = [priceDecimals: number, sizeDecimals: number, maxGapTicks: number];
+
 interface KnownSymbol {
   base: string;
   price: number;
-  spot: [priceDecimals: number, sizeDecimals: number, maxGapTicks: number];
-  usdm: [priceDecimals: number, sizeDecimals: number, maxGapTicks: number];
+  spot: Grid;
+  usdm: Grid;
+  okxSpot: Grid;
+  /** Sizes in contracts of `ctVal` base units. */
+  okxSwap: [...Grid, ctVal: number];
+  /** BTC and ETH: inverse perpetuals in USD; the others linear USDC perpetuals in base units. */
+  deribit: Grid;
   levelNotional: number;
   openInterest: number;
 }
@@ -52,6 +79,9 @@ const known: Record<string, KnownSymbol> = {
     price: 95_000,
     spot: [2, 5, 40],
     usdm: [1, 3, 8],
+    okxSpot: [1, 8, 8],
+    okxSwap: [1, 2, 8, 0.01],
+    deribit: [1, 0, 8],
     levelNotional: 40_000,
     openInterest: 80_000,
   },
@@ -60,6 +90,9 @@ const known: Record<string, KnownSymbol> = {
     price: 3_500,
     spot: [2, 4, 6],
     usdm: [2, 3, 6],
+    okxSpot: [2, 6, 6],
+    okxSwap: [2, 2, 6, 0.1],
+    deribit: [2, 0, 6],
     levelNotional: 25_000,
     openInterest: 2_000_000,
   },
@@ -68,6 +101,9 @@ const known: Record<string, KnownSymbol> = {
     price: 200,
     spot: [2, 3, 3],
     usdm: [2, 0, 3],
+    okxSpot: [2, 4, 3],
+    okxSwap: [2, 2, 3, 1],
+    deribit: [2, 1, 3],
     levelNotional: 10_000,
     openInterest: 9_000_000,
   },
@@ -76,6 +112,9 @@ const known: Record<string, KnownSymbol> = {
     price: 700,
     spot: [2, 3, 4],
     usdm: [2, 2, 4],
+    okxSpot: [2, 4, 4],
+    okxSwap: [2, 2, 4, 0.01],
+    deribit: [2, 2, 4],
     levelNotional: 10_000,
     openInterest: 700_000,
   },
@@ -84,43 +123,101 @@ const known: Record<string, KnownSymbol> = {
     price: 2.5,
     spot: [4, 1, 3],
     usdm: [4, 1, 3],
+    okxSpot: [4, 2, 3],
+    okxSwap: [4, 2, 3, 100],
+    deribit: [4, 0, 3],
     levelNotional: 8_000,
     openInterest: 300_000_000,
   },
 };
 
+/** The quote currency of a simulator symbol (BTCUSDT → USDT). */
+function quoteOf(symbol: string): string {
+  return symbol.endsWith('USDC') ? 'USDC' : 'USDT';
+}
+
+/** The base currency of a simulator symbol (BTCUSDT → BTC). */
+export function baseAssetOf(symbol: string): string {
+  const k = known[symbol];
+  if (k) return k.base;
+  const quote = quoteOf(symbol);
+  return symbol.endsWith(quote) ? symbol.slice(0, -quote.length) || symbol : symbol;
+}
+
+/** Deribit lists inverse perpetuals for BTC and ETH only; other coins are linear USDC perpetuals. */
+function inverseOnDeribit(base: string): boolean {
+  return base === 'BTC' || base === 'ETH';
+}
+
+/** The venue's name for a simulator symbol: BTCUSDT → BTC-USDT, BTC-USDT-SWAP, BTC-PERPETUAL. */
+export function instrumentName(venue: SimVenue, symbol: string): string {
+  const base = baseAssetOf(symbol);
+  const quote = quoteOf(symbol);
+  switch (venue) {
+    case 'binance-spot':
+    case 'binance-usdm':
+      return symbol;
+    case 'okx-spot':
+      return `${base}-${quote}`;
+    case 'okx-swap':
+      return `${base}-${quote}-SWAP`;
+    case 'deribit':
+      return inverseOnDeribit(base) ? `${base}-PERPETUAL` : `${base}_USDC-PERPETUAL`;
+  }
+}
+
 /** The instrument's parameters: known symbols get realistic ones, any other a plausible made-up set. */
 export function specFor(venue: SimVenue, symbol: string): SymbolSpec {
-  const quoteAsset = symbol.endsWith('USDT') ? 'USDT' : symbol.endsWith('USDC') ? 'USDC' : 'USDT';
+  const quoteAsset = quoteOf(symbol);
+  const baseAsset = baseAssetOf(symbol);
   const k = known[symbol];
-  if (k) {
-    const [priceDecimals, sizeDecimals, maxGapTicks] = venue === 'binance-spot' ? k.spot : k.usdm;
-    return {
-      symbol,
-      baseAsset: k.base,
-      quoteAsset,
-      price: k.price,
-      priceDecimals,
-      sizeDecimals,
-      levelNotional: k.levelNotional,
-      maxGapTicks,
-      openInterest: k.openInterest,
-    };
-  }
   // Unknown symbols get a price from their name, so the same name always looks the same.
-  const price = 1 + (hash32(symbol) % 50_000) / 100;
-  const priceDecimals = Math.min(8, Math.max(0, Math.ceil(-Math.log10(price * 1e-5))));
-  const sizeDecimals = Math.min(8, Math.max(0, Math.round(Math.log10(price))));
+  const price = k ? k.price : 1 + (hash32(symbol) % 50_000) / 100;
+  const madeUp: Grid = [
+    Math.min(8, Math.max(0, Math.ceil(-Math.log10(price * 1e-5)))),
+    Math.min(8, Math.max(0, Math.round(Math.log10(price)))),
+    4,
+  ];
+  let grid: Grid = madeUp;
+  let sizeUnit: SizeUnit = 'base';
+  let contractValue = 1;
+  switch (venue) {
+    case 'binance-spot':
+      grid = k ? k.spot : madeUp;
+      break;
+    case 'binance-usdm':
+      grid = k ? k.usdm : madeUp;
+      break;
+    case 'okx-spot':
+      grid = k ? k.okxSpot : madeUp;
+      break;
+    case 'okx-swap': {
+      const [p, sz, gap, ctVal] = k ? k.okxSwap : [madeUp[0], 0, madeUp[2], 1];
+      grid = [p, sz, gap];
+      sizeUnit = 'contracts';
+      contractValue = ctVal;
+      break;
+    }
+    case 'deribit':
+      grid = k ? k.deribit : madeUp;
+      if (inverseOnDeribit(baseAsset)) sizeUnit = 'usd';
+      break;
+  }
+  const [priceDecimals, sizeDecimals, maxGapTicks] = grid;
   return {
-    symbol,
-    baseAsset: symbol.endsWith(quoteAsset) ? symbol.slice(0, -quoteAsset.length) || symbol : symbol,
+    symbol: instrumentName(venue, symbol),
+    base: symbol,
+    derivative: venue !== 'binance-spot' && venue !== 'okx-spot',
+    sizeUnit,
+    contractValue,
+    baseAsset,
     quoteAsset,
     price,
     priceDecimals,
     sizeDecimals,
-    levelNotional: 10_000,
-    maxGapTicks: 4,
-    openInterest: Math.round(5e8 / price),
+    levelNotional: k ? k.levelNotional : 10_000,
+    maxGapTicks,
+    openInterest: k ? k.openInterest : Math.round(5e8 / price),
   };
 }
 
@@ -276,6 +373,7 @@ export interface MarketListener {
 
 export interface MarketOptions {
   venue: SimVenue;
+  /** The simulator's name (BTCUSDT); the market takes the venue's instrument name from it. */
   symbol: string;
   seed: number;
   stepMs: number;
@@ -321,8 +419,8 @@ export class SymbolMarket {
 
   constructor(options: MarketOptions) {
     this.venue = options.venue;
-    this.symbol = options.symbol;
     this.spec = specFor(options.venue, options.symbol);
+    this.symbol = this.spec.symbol;
     this.rng = Random.derive(options.seed, `${options.venue}:${options.symbol}`);
     this.stepMs = options.stepMs;
     this.tradesKept = options.tradesKept ?? 100_000;
@@ -335,7 +433,7 @@ export class SymbolMarket {
     this.nextTradeId = this.rng.int(1_000_000_000, 5_000_000_000);
     this.nextAggId = this.rng.int(100_000_000, 900_000_000);
     this.lastChangeTime = options.now ?? Date.now();
-    this.openInterestLots = Math.round(this.spec.openInterest / this.lot);
+    this.openInterestLots = this.lotsOfBase(this.spec.openInterest);
     this.seedBook();
     this.lastTop = this.topKey();
   }
@@ -428,6 +526,14 @@ export class SymbolMarket {
     for (const diff of this.diffs.values()) diff.gapPending = true;
   }
 
+  /**
+   * Fault (OKX maintenance): the update ids restart from a small number. The next event's `pu` is
+   * still the previous event's `u`, so a client that chains ids accepts it (exchanges.md B3).
+   */
+  resetSequence(): void {
+    this.updateId = this.rng.int(1, 1_000);
+  }
+
   /** Fault: the next event of every depth stream of this symbol carries a crossing bid. */
   injectCrossed(): void {
     for (const diff of this.diffs.values()) diff.crossedPending = true;
@@ -481,8 +587,9 @@ export class SymbolMarket {
   step(now: number): void {
     const rng = this.rng;
     const dt = this.stepMs / 1000;
-    // USD-M ids jump between steps (and so between events): only `pu` chains them.
-    this.jumpBeforeNextChange = this.venue === 'binance-usdm';
+    // Except on Binance spot, ids jump between steps (and so between events): only `pu` (OKX
+    // `prevSeqId`, Deribit `prev_change_id`) chains them.
+    this.jumpBeforeNextChange = this.venue !== 'binance-spot';
 
     // Fair price: a random walk that slowly reverts to where it started, so a long session stays sane.
     const sigma = (VOLATILITY * Math.sqrt(dt) * this.spec.price) / this.tick;
@@ -505,7 +612,7 @@ export class SymbolMarket {
       this.execute(side, lots, now);
     }
 
-    if (this.venue === 'binance-usdm') {
+    if (this.spec.derivative) {
       if (rng.chance(LIQUIDATIONS_PER_SEC * dt)) this.liquidate(now);
       this.fundingRate = clamp(this.fundingRate + rng.normal() * 2e-6, -0.00375, 0.00375);
       this.basis = clamp(this.basis + rng.normal() * 1e-6, -0.002, 0.002);
@@ -547,7 +654,15 @@ export class SymbolMarket {
   }
 
   private typicalLots(): number {
-    return Math.max(1, Math.round(this.spec.levelNotional / this.spec.price / this.lot));
+    return Math.max(1, this.lotsOfBase(this.spec.levelNotional / this.spec.price));
+  }
+
+  /** Lots on the wire for an amount of base currency, in the venue's size unit. */
+  private lotsOfBase(amount: number): number {
+    const { sizeUnit, contractValue, price } = this.spec;
+    const units =
+      sizeUnit === 'usd' ? amount * price : sizeUnit === 'contracts' ? amount / contractValue : amount;
+    return Math.round(units / this.lot);
   }
 
   /** A random level size: log-normal around the typical one, thinner at the very top. */

@@ -1,47 +1,74 @@
 /**
  * The market simulator as a library: a synthetic market per venue and symbol, served on 127.0.0.1 as
- * Binance spot and USD-M futures (WebSocket and REST, on one port per venue), with faults on command.
+ * Binance spot, Binance USD-M futures, OKX (spot and swap on one server, as the exchange does) and
+ * Deribit (WebSocket and REST, one port per server), with faults on command.
  * Collectors are tested against it over real sockets; the `simulator` child program runs it for the
  * demo. Ports default to 0 (ephemeral); `urls` gives the real ones.
  */
 import type { Level, Venue } from '../../shared/market';
-import { startSpotServer, type BinanceServer, type ConnectionLimits, type VenueStats } from './binance-spot';
+import { startSpotServer } from './binance-spot';
 import { startUsdmServer } from './binance-usdm';
+import { startDeribitServer, type DeribitServerOptions } from './deribit';
 import type { Fault } from './faults';
-import { SymbolMarket, simVenues, type SimTrade, type SimVenue } from './market';
+import { SymbolMarket, instrumentName, simVenues, type SimTrade, type SimVenue } from './market';
+import { startOkxServer, type OkxServerOptions } from './okx';
+import type { ConnectionLimits, VenueServer, VenueStats } from './venue-server';
 
 export { faultSchema, parseFault, type Fault } from './faults';
-export type { SimTrade, SimVenue } from './market';
-export type { VenueStats } from './binance-spot';
+export { instrumentName, type SimTrade, type SimVenue } from './market';
+export type { VenueStats } from './venue-server';
+
+/** The servers: one per Binance market, one for OKX spot and swap, one for Deribit. */
+export const simServers = ['binance-spot', 'binance-usdm', 'okx', 'deribit'] as const;
+export type SimServer = (typeof simServers)[number];
+
+const serverOf: Record<SimVenue, SimServer> = {
+  'binance-spot': 'binance-spot',
+  'binance-usdm': 'binance-usdm',
+  'okx-spot': 'okx',
+  'okx-swap': 'okx',
+  deribit: 'deribit',
+};
+
+type BinanceVenue = 'binance-spot' | 'binance-usdm';
 
 export interface SimulatorOptions {
-  /** Upper-case symbols served on both venues (default BTCUSDT and ETHUSDT). */
+  /**
+   * The markets, named the Binance way (default BTCUSDT and ETHUSDT); every venue serves each under
+   * its own instrument name (BTC-USDT, BTC-USDT-SWAP, BTC-PERPETUAL: see `instrumentName`).
+   */
   symbols?: string[];
   /** Seed of the synthetic market: the same seed gives the same sequence of steps. */
   seed?: number;
   host?: string;
   spotPort?: number;
   usdmPort?: number;
+  okxPort?: number;
+  deribitPort?: number;
   /** Interval of the market steps (default 50 ms). */
   stepMs?: number;
   /** Overrides the interval of every depth stream (default: the documented speed of each stream). */
   depthIntervalMs?: number;
-  /** Server ping interval (default spot 20 s, USD-M 180 s). */
-  pingIntervalMs?: Partial<Record<SimVenue, number>>;
-  /** No pong for this long after a ping closes the connection (default spot 60 s, USD-M 600 s). */
-  pongTimeoutMs?: Partial<Record<SimVenue, number>>;
-  /** Inbound WebSocket messages per second before disconnection (default spot 5, USD-M 10). */
-  inboundPerSec?: Partial<Record<SimVenue, number>>;
+  /** Binance server ping interval (default spot 20 s, USD-M 180 s). */
+  pingIntervalMs?: Partial<Record<BinanceVenue, number>>;
+  /** Binance: no pong for this long after a ping closes the connection (default spot 60 s, USD-M 600 s). */
+  pongTimeoutMs?: Partial<Record<BinanceVenue, number>>;
+  /** Binance: inbound WebSocket messages per second before disconnection (default spot 5, USD-M 10). */
+  inboundPerSec?: Partial<Record<BinanceVenue, number>>;
   /** Connection lifetime (default 24 h). */
   maxConnectionMs?: number;
   /** Streams per connection (default 1024). */
   maxStreams?: number;
+  /** OKX server options (checksums, channel paces, idle and keep-alive times, connection limits). */
+  okx?: Omit<Partial<OkxServerOptions>, 'host' | 'port' | 'markets' | 'control'>;
+  /** Deribit server options (heartbeat time unit, DVOL paging and pace, request credits). */
+  deribit?: Pick<DeribitServerOptions, 'heartbeatUnitMs' | 'dvolPageSize' | 'dvolIntervalMs' | 'credits'>;
   /** Trades kept per venue and symbol for `trades()` (default 100,000). */
   tradesKept?: number;
 }
 
 export interface SimulatorStats {
-  connections: Record<SimVenue, number>;
+  connections: Record<SimServer, number>;
   messagesSent: number;
   closedForRate: number;
   closedForPong: number;
@@ -49,17 +76,27 @@ export interface SimulatorStats {
   restRequests: number;
   restRefused: number;
   paused: boolean;
-  venues: Record<SimVenue, VenueStats>;
+  servers: Record<SimServer, VenueStats>;
 }
 
 export interface Simulator {
+  /** Endpoints in the shape of a collector's `endpoints`, per venue. */
   readonly urls: {
     'binance-spot': { ws: string; rest: string };
     'binance-usdm': { ws: string; wsMarket: string; rest: string };
+    'okx-spot': { ws: string; rest: string };
+    'okx-swap': { ws: string; rest: string };
+    deribit: { ws: string; rest: string };
   };
+  /** The simulator's symbols (BTCUSDT...). */
   readonly symbols: readonly string[];
+  /** A symbol's instrument name on a venue. */
+  instrument(venue: SimVenue, symbol: string): string;
   inject(fault: Fault): void;
-  /** The true book, full depth, bids descending, asks ascending. */
+  /**
+   * The true book, full depth, bids descending, asks ascending, in the venue's own units (OKX swap
+   * contracts, Deribit USD); `symbol` is the venue's instrument name.
+   */
   trueBook(venue: Venue, symbol: string): { lastUpdateId: number; bids: Level[]; asks: Level[] };
   /** Every trade generated so far (the last `tradesKept`), oldest first, for tests comparing recordings. */
   trades(venue: Venue, symbol: string): SimTrade[];
@@ -71,7 +108,7 @@ export interface Simulator {
 }
 
 const DEFAULT_SYMBOLS = ['BTCUSDT', 'ETHUSDT'];
-const DEFAULT_LIMITS: Record<SimVenue, Omit<ConnectionLimits, 'maxConnectionMs' | 'maxStreams'>> = {
+const DEFAULT_LIMITS: Record<BinanceVenue, Omit<ConnectionLimits, 'maxConnectionMs' | 'maxStreams'>> = {
   'binance-spot': { pingIntervalMs: 20_000, pongTimeoutMs: 60_000, inboundPerSec: 5 },
   'binance-usdm': { pingIntervalMs: 180_000, pongTimeoutMs: 600_000, inboundPerSec: 10 },
 };
@@ -88,16 +125,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const stepMs = options.stepMs ?? 50;
   const now = Date.now();
 
+  // Keyed by the venue's instrument name.
   const markets = {} as Record<SimVenue, Map<string, SymbolMarket>>;
   for (const venue of simVenues) {
     markets[venue] = new Map(
       symbols.map((symbol) => [
-        symbol,
+        instrumentName(venue, symbol),
         new SymbolMarket({ venue, symbol, seed, stepMs, tradesKept: options.tradesKept, now }),
       ]),
     );
   }
-  const limits = (venue: SimVenue): ConnectionLimits => ({
+  const limits = (venue: BinanceVenue): ConnectionLimits => ({
     pingIntervalMs: options.pingIntervalMs?.[venue] ?? DEFAULT_LIMITS[venue].pingIntervalMs,
     pongTimeoutMs: options.pongTimeoutMs?.[venue] ?? DEFAULT_LIMITS[venue].pongTimeoutMs,
     inboundPerSec: options.inboundPerSec?.[venue] ?? DEFAULT_LIMITS[venue].inboundPerSec,
@@ -109,20 +147,27 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const byVenue = (markets as Partial<Record<Venue, Map<string, SymbolMarket>>>)[venue];
     if (!byVenue) throw new Error(`the simulator does not serve ${venue}`);
     const found = byVenue.get(symbol);
-    if (!found) throw new Error(`the simulator has no symbol ${symbol} (it serves ${symbols.join(', ')})`);
+    if (!found)
+      throw new Error(
+        `the simulator has no ${venue} instrument ${symbol} (it serves ${[...byVenue.keys()].join(', ')})`,
+      );
     return found;
   };
 
   let paused = false;
-  const servers = {} as Record<SimVenue, BinanceServer>;
+  const servers = {} as Record<SimServer, VenueServer>;
   const sim: Simulator = {
     urls: {
       'binance-spot': { ws: '', rest: '' },
       'binance-usdm': { ws: '', wsMarket: '', rest: '' },
+      'okx-spot': { ws: '', rest: '' },
+      'okx-swap': { ws: '', rest: '' },
+      deribit: { ws: '', rest: '' },
     },
     symbols,
+    instrument: (venue, symbol) => instrumentName(venue, symbol),
     inject: (fault) => {
-      const server = servers[fault.venue];
+      const server = servers[serverOf[fault.venue]];
       if (!server) throw new Error(`the simulator does not serve ${String(fault.venue)}`);
       if ('symbol' in fault) market(fault.venue, fault.symbol); // an unknown symbol is an error, not a no-op
       server.inject(fault);
@@ -130,17 +175,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     trueBook: (venue, symbol) => market(venue, symbol).trueBook(),
     trades: (venue, symbol) => market(venue, symbol).trades(),
     stats: () => {
-      const venues = {
-        'binance-spot': servers['binance-spot'].stats(),
-        'binance-usdm': servers['binance-usdm'].stats(),
-      };
+      const byServer = Object.fromEntries(simServers.map((name) => [name, servers[name].stats()])) as Record<
+        SimServer,
+        VenueStats
+      >;
       const sum = (key: keyof VenueStats): number =>
-        venues['binance-spot'][key] + venues['binance-usdm'][key];
+        simServers.reduce((total, name) => total + byServer[name][key], 0);
       return {
-        connections: {
-          'binance-spot': venues['binance-spot'].connections,
-          'binance-usdm': venues['binance-usdm'].connections,
-        },
+        connections: Object.fromEntries(
+          simServers.map((name) => [name, byServer[name].connections]),
+        ) as Record<SimServer, number>,
         messagesSent: sum('messagesSent'),
         closedForRate: sum('closedForRate'),
         closedForPong: sum('closedForPong'),
@@ -148,7 +192,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         restRequests: sum('restRequests'),
         restRefused: sum('restRefused'),
         paused,
-        venues,
+        servers: byServer,
       };
     },
     pause: () => {
@@ -193,6 +237,24 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       limits: limits('binance-usdm'),
     });
     servers['binance-usdm'] = usdm.server;
+    const okx = await startOkxServer({
+      host,
+      port: options.okxPort ?? 0,
+      markets: { 'okx-spot': markets['okx-spot'], 'okx-swap': markets['okx-swap'] },
+      control: sim,
+      depthIntervalMs: options.depthIntervalMs,
+      ...options.okx,
+    });
+    servers.okx = okx.server;
+    const deribit = await startDeribitServer({
+      ...options.deribit,
+      host,
+      port: options.deribitPort ?? 0,
+      markets: markets.deribit,
+      control: sim,
+      depthIntervalMs: options.depthIntervalMs,
+    });
+    servers.deribit = deribit.server;
     const urlHost = host.includes(':') ? `[${host}]` : host;
     sim.urls['binance-spot'] = { ws: `ws://${urlHost}:${spot.port}`, rest: `http://${urlHost}:${spot.port}` };
     sim.urls['binance-usdm'] = {
@@ -200,6 +262,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       wsMarket: `ws://${urlHost}:${usdm.port}`,
       rest: `http://${urlHost}:${usdm.port}`,
     };
+    const okxUrls = { ws: `ws://${urlHost}:${okx.port}`, rest: `http://${urlHost}:${okx.port}` };
+    sim.urls['okx-spot'] = okxUrls;
+    sim.urls['okx-swap'] = { ...okxUrls };
+    sim.urls.deribit = { ws: `ws://${urlHost}:${deribit.port}`, rest: `http://${urlHost}:${deribit.port}` };
   } catch (error) {
     clearInterval(stepTimer);
     await Promise.all(Object.values(servers).map((server) => server.close()));

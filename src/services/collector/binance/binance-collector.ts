@@ -4,14 +4,11 @@
  * over REST, everything normalized, published on the bus and recorded, every loss written to the gap
  * ledger. It never exits because the exchange is away: it says it is degraded and keeps trying.
  */
-import {
-  marketSubject,
-  type GapCause,
-  type GapRecord,
-  type Level,
-  type MarketRecord,
-} from '../../../shared/market';
+import { marketSubject, type GapCause, type Level, type MarketRecord } from '../../../shared/market';
 import type { CollectorConfig } from '../../../shared/collector-config';
+import type { CollectorSinks, VenueCollector } from '../collector';
+import { CollectorHealth } from '../collector-health';
+import { GapLedger } from '../gap-ledger';
 import { BinanceBookSync, type BookSyncMode } from '../book/binance-book-sync';
 import type { OrderBook } from '../book/order-book';
 import { Backoff } from '../net/backoff';
@@ -19,7 +16,6 @@ import { controlMessageRates } from '../net/rate-limiter';
 import { Poller } from '../net/poller';
 import { RateLimitedError, RestClient } from '../net/rest-client';
 import { StreamConnection } from '../net/stream-connection';
-import type { MarketRecorder } from '../recorder';
 import { StreamStats } from '../stream-stats';
 import { parseDepthSnapshot, parseLongShortRatio, parseMessage, parseOpenInterest } from './parse';
 
@@ -34,12 +30,7 @@ const LSR_MIN_INTERVAL_MS = 300_000;
  */
 const REQUEST_WEIGHT_BUDGET = { 'binance-spot': 4_800, 'binance-usdm': 1_920 } as const;
 
-export interface CollectorSinks {
-  publish(subject: string, data: unknown): void;
-  recorder: MarketRecorder | null;
-  health(health: 'healthy' | 'degraded', message: string): void;
-  log(line: string): void;
-}
+export type BinanceConfig = CollectorConfig & { venue: 'binance-spot' | 'binance-usdm' };
 
 interface Connection {
   name: string;
@@ -49,7 +40,7 @@ interface Connection {
   up: boolean;
 }
 
-export class BinanceCollector {
+export class BinanceCollector implements VenueCollector {
   readonly stats: StreamStats;
   private readonly connections: Connection[] = [];
   private readonly books = new Map<string, BinanceBookSync>();
@@ -57,7 +48,8 @@ export class BinanceCollector {
   /** Wait before a symbol's next snapshot request, after failures; absent after a success. */
   private readonly snapshotDelay = new Map<string, number>();
   private snapshots: Promise<void> = Promise.resolve();
-  private readonly openBookGaps = new Map<string, { id: number | null; gap: GapRecord }>();
+  private readonly gaps: GapLedger;
+  private readonly health: CollectorHealth;
   private readonly lastAggId = new Map<string, number>();
   private readonly lastTradeId = new Map<string, number>();
   private readonly lastLiquidation = new Map<string, string>();
@@ -67,15 +59,16 @@ export class BinanceCollector {
   private readonly mode: BookSyncMode;
   private startedAt = 0;
   private healthTimer: NodeJS.Timeout | undefined;
-  private lastHealth = '';
   private paused = false;
   private closed = false;
   subscriptionErrors = 0;
 
   constructor(
-    readonly config: CollectorConfig,
+    readonly config: BinanceConfig,
     private readonly sinks: CollectorSinks,
   ) {
+    this.gaps = new GapLedger(config.venue, sinks);
+    this.health = new CollectorHealth((health, message) => sinks.health(health, message));
     this.mode = config.venue === 'binance-spot' ? 'spot' : 'usdm';
     this.rest = new RestClient(config.endpoints.rest, {
       timeoutMs: 10_000,
@@ -132,8 +125,7 @@ export class BinanceCollector {
     this.closed = true;
     clearInterval(this.healthTimer);
     await Promise.all([...this.pollers.map((p) => p.stop()), ...this.connections.map((c) => c.conn.close())]);
-    // Books still out of sync at shutdown: their gaps end now (the ledger never keeps a dangling gap).
-    for (const symbol of [...this.openBookGaps.keys()]) this.closeBookGap(symbol, Date.now());
+    this.gaps.closeAll(Date.now());
   }
 
   /** Book syncs by symbol (tests compare them with the simulator's true book). */
@@ -190,7 +182,7 @@ export class BinanceCollector {
             entry.up = true;
             this.sinks.log(`${name}: connected (${chunk.length} streams)`);
           },
-          onGap: (gap) => this.recordGap({ symbol: null, stream: name, ...gap }),
+          onGap: (gap) => this.gaps.record({ symbol: null, stream: name, ...gap }),
           onRotated: ({ reason }) => this.sinks.log(`${name}: rotated (${reason}) without loss`),
           onError: (error) => this.sinks.log(`${name}: ${String(error)}`),
           isData: (text) => !text.startsWith('{"result"') && !text.startsWith('{"error"'),
@@ -245,7 +237,7 @@ export class BinanceCollector {
       const lastTrade = this.lastTradeId.get(symbol);
       if (lastTrade !== undefined && firstId !== undefined && firstId > lastTrade + 1) {
         this.stats.gap(stream);
-        this.recordGap({
+        this.gaps.record({
           symbol,
           stream: 'trade',
           start: record.localTs,
@@ -305,7 +297,7 @@ export class BinanceCollector {
       requestSnapshot: () => this.fetchSnapshot(symbol, sync),
       onSynced: (book, seq, ts) => {
         this.snapshotBackoff.get(symbol)?.reset();
-        this.closeBookGap(symbol, Date.now());
+        this.gaps.closeBook(symbol, Date.now());
         publishBook(
           'snapshot',
           book.levels('bid', this.config.bookDepth),
@@ -318,7 +310,7 @@ export class BinanceCollector {
       onGap: (cause, detail, lastGoodAt) => {
         this.stats.gap(`${symbol}.book`);
         this.stats.resync(`${symbol}.book`);
-        this.openBookGap(symbol, cause, detail, lastGoodAt);
+        this.gaps.openBook(symbol, cause, detail, lastGoodAt);
       },
       onSyncFailed: (cause, detail) =>
         this.sinks.log(`${symbol} book: sync attempt failed (${cause}): ${detail}`),
@@ -350,7 +342,7 @@ export class BinanceCollector {
         this.snapshotDelay.set(symbol, this.snapshotBackoff.get(symbol)!.next());
         // The exchange's 429/418 is a loss worth a ledger entry; our own weight budget is only pacing.
         if (error instanceof RateLimitedError && !error.local) {
-          this.recordGap({
+          this.gaps.record({
             symbol,
             stream: 'book',
             start: Date.now(),
@@ -385,43 +377,8 @@ export class BinanceCollector {
       if (!sync) continue;
       const wasSynced = sync.state === 'synced';
       sync.reset(`${entry.name} ${cause}`);
-      if (wasSynced) this.openBookGap(symbol, gapCause, `${entry.name}: ${detail}`, Date.now());
+      if (wasSynced) this.gaps.openBook(symbol, gapCause, `${entry.name}: ${detail}`, Date.now());
     }
-  }
-
-  private openBookGap(symbol: string, cause: GapCause, detail: string, start: number): void {
-    if (this.openBookGaps.has(symbol)) return; // one loss at a time per book: the first cause stands
-    const gap: GapRecord = {
-      venue: this.config.venue,
-      symbol,
-      stream: 'book',
-      start,
-      end: null,
-      cause,
-      detail,
-    };
-    const id = this.sinks.recorder?.openGap(gap) ?? null;
-    this.openBookGaps.set(symbol, { id, gap });
-    this.publishGap(gap);
-  }
-
-  private closeBookGap(symbol: string, end: number): void {
-    const open = this.openBookGaps.get(symbol);
-    if (!open) return;
-    this.openBookGaps.delete(symbol);
-    if (open.id !== null) this.sinks.recorder?.closeGap(open.id, end);
-    this.publishGap({ ...open.gap, end });
-  }
-
-  private recordGap(g: Omit<GapRecord, 'venue'>): void {
-    const gap: GapRecord = { venue: this.config.venue, ...g };
-    this.sinks.recorder?.recordGap(gap);
-    this.publishGap(gap);
-  }
-
-  private publishGap(gap: GapRecord): void {
-    // A connection-wide gap has no symbol: it goes out under `_` so the UI can still subscribe.
-    this.sinks.publish(marketSubject(this.config.venue, gap.symbol ?? '_', 'gap'), gap);
   }
 
   private startPolling(): void {
@@ -487,29 +444,13 @@ export class BinanceCollector {
     }
   }
 
-  /**
-   * Degraded (never restarted) while a connection is down, a stream is stale or a book is out of sync
-   * for long: an exchange outage must not become a restart storm.
-   */
   private checkHealth(): void {
-    const problems: string[] = [];
-    const down = this.connections.filter((c) => !c.up).map((c) => c.name);
-    if (down.length > 0) problems.push(`not connected: ${down.join(', ')}`);
-    // Polled data and liquidations come when they come: only streamed, continuous data can be stale.
-    const continuous = new Set(['book', 'trade', 'top', 'funding']);
-    const stale = this.stats
-      .stale(this.config.staleAfterMs, this.startedAt)
-      .filter((s) => continuous.has(s.split('.').at(-1)!));
-    if (stale.length > 0)
-      problems.push(`stale: ${stale.slice(0, 5).join(', ')}${stale.length > 5 ? '…' : ''}`);
-    const unsynced = [...this.books.values()].filter((b) => b.state !== 'synced').map((b) => b.symbol);
-    if (unsynced.length > 0 && Date.now() - this.startedAt > 10_000)
-      problems.push(`book not in sync: ${unsynced.join(', ')}`);
-    const health = problems.length > 0 ? 'degraded' : 'healthy';
-    const message = problems.length > 0 ? problems.join('; ') : 'all streams live';
-    const key = `${health}:${message}`;
-    if (key === this.lastHealth) return;
-    this.lastHealth = key;
-    this.sinks.health(health, message.slice(0, 500));
+    this.health.check({
+      down: this.connections.filter((c) => !c.up).map((c) => c.name),
+      stats: this.stats,
+      staleAfterMs: this.config.staleAfterMs,
+      startedAt: this.startedAt,
+      unsynced: [...this.books.values()].filter((b) => b.state !== 'synced').map((b) => b.symbol),
+    });
   }
 }

@@ -265,6 +265,14 @@ export class StreamConnection {
     return true;
   }
 
+  /**
+   * No connection attempt before `epochMs` (an exchange said to wait: Deribit's credit exhaustion
+   * closes the session). The serving socket, if any, is left alone.
+   */
+  holdUntil(epochMs: number): void {
+    this.rateLimitedUntil = Math.max(this.rateLimitedUntil ?? 0, epochMs);
+  }
+
   /** Stops everything: no reconnects, no callbacks. Resolves when every socket is closed. */
   async close(): Promise<void> {
     this.stopped = true;

@@ -1,0 +1,173 @@
+/**
+ * What every simulated venue server shares: its statistics, its connection limits, the simulator it
+ * belongs to, and the control endpoints (`/__sim/...`) that every server answers, so a test script can
+ * inject faults and read the true book on whichever port it knows.
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Level } from '../../shared/market';
+import { parseFault, type Fault } from './faults';
+import type { SimTrade, SimVenue, SymbolMarket } from './market';
+
+/** What the control endpoints (`/__sim/...`) reach: the simulator as a whole. */
+export interface SimControl {
+  inject(fault: Fault): void;
+  trueBook(venue: SimVenue, symbol: string): { lastUpdateId: number; bids: Level[]; asks: Level[] };
+  trades(venue: SimVenue, symbol: string): SimTrade[];
+  stats(): unknown;
+  pause(): void;
+  resume(): void;
+}
+
+export interface ConnectionLimits {
+  pingIntervalMs: number;
+  pongTimeoutMs: number;
+  /** Inbound messages per second (text, ping and pong frames) before the connection is closed. */
+  inboundPerSec: number;
+  maxConnectionMs: number;
+  maxStreams: number;
+}
+
+export interface VenueStats {
+  connections: number;
+  connectionsOpened: number;
+  messagesSent: number;
+  closedForRate: number;
+  closedForPong: number;
+  closedForLifetime: number;
+  closedForBackpressure: number;
+  restRequests: number;
+  restRefused: number;
+  faults: number;
+}
+
+/** A server's counters, all zero (`connections` is counted live). */
+export function zeroCounters(): Omit<VenueStats, 'connections'> {
+  return {
+    connectionsOpened: 0,
+    messagesSent: 0,
+    closedForRate: 0,
+    closedForPong: 0,
+    closedForLifetime: 0,
+    closedForBackpressure: 0,
+    restRequests: 0,
+    restRefused: 0,
+    faults: 0,
+  };
+}
+
+/** Listens on host:port (0: any free port); resolves with the port, rejects when it cannot bind. */
+export async function listen(http: Server, host: string, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  return (http.address() as { port: number }).port;
+}
+
+/** One simulated exchange server (OKX serves spot and swap on one server). */
+export interface VenueServer {
+  inject(fault: Fault): void;
+  stats(): VenueStats;
+  close(): Promise<void>;
+}
+
+/** A fault this server's venue has no equivalent for: the error names what it does have. */
+export function unsupportedFault(venue: SimVenue, fault: Fault, supported: readonly string[]): Error {
+  return new Error(`${venue} has no ${fault.type} fault; it supports ${supported.join(', ')}`);
+}
+
+/**
+ * `/__sim/fault` (POST a fault; venue defaults to `venue`), `/__sim/book?symbol=`, `/__sim/trades?symbol=`
+ * (`&venue=` picks another venue of the same server), `/__sim/stats`, `/__sim/pause`, `/__sim/resume`.
+ */
+export async function handleControlRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  control: SimControl,
+  venue: SimVenue,
+  markets: ReadonlyMap<string, SymbolMarket>,
+): Promise<void> {
+  const route = `${req.method} ${url.pathname}`;
+  const venueParam = (url.searchParams.get('venue') as SimVenue | null) ?? venue;
+  const symbolParam = (): string => {
+    const symbol = url.searchParams.get('symbol');
+    if (!symbol) throw new Error('symbol is required, e.g. ?symbol=BTCUSDT');
+    if (venueParam === venue && !markets.has(symbol)) throw new Error(`unknown symbol ${symbol} on ${venue}`);
+    return symbol;
+  };
+  try {
+    switch (route) {
+      case 'POST /__sim/fault': {
+        let body: unknown;
+        try {
+          body = JSON.parse(await readBody(req));
+        } catch (error) {
+          sendJson(res, 400, { error: `the body must be a JSON fault: ${String(error)}` });
+          return;
+        }
+        const parsed = parseFault(body, venue);
+        if (!parsed.ok) {
+          sendJson(res, 400, { error: parsed.error });
+          return;
+        }
+        control.inject(parsed.fault);
+        sendJson(res, 200, { ok: true, fault: parsed.fault });
+        return;
+      }
+      case 'GET /__sim/book':
+        sendJson(res, 200, control.trueBook(venueParam, symbolParam()));
+        return;
+      case 'GET /__sim/trades':
+        sendJson(res, 200, control.trades(venueParam, symbolParam()));
+        return;
+      case 'GET /__sim/stats':
+        sendJson(res, 200, control.stats());
+        return;
+      case 'POST /__sim/pause':
+        control.pause();
+        sendJson(res, 200, { ok: true, paused: true });
+        return;
+      case 'POST /__sim/resume':
+        control.resume();
+        sendJson(res, 200, { ok: true, paused: false });
+        return;
+      default:
+        sendJson(res, 404, { error: `no control endpoint ${route}` });
+    }
+  } catch (error) {
+    sendJson(res, 400, { error: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+export function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new Error('body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json;charset=UTF-8', ...headers });
+  res.end(text);
+}
