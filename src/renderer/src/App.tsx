@@ -1,3 +1,4 @@
+import { AlertToasts } from './components/AlertToasts';
 import { AuthFailedScreen } from './components/AuthFailedScreen';
 import { ConnectionBanner } from './components/ConnectionBanner';
 import { Header } from './components/Header';
@@ -13,6 +14,8 @@ import { ServicesPage } from './pages/ServicesPage';
 import { SettingsPage } from './pages/SettingsPage';
 import { TraderPage } from './pages/TraderPage';
 import { useConnectionStore } from './stores/connection';
+// Applies the saved colour theme at start-up, before the first render.
+import './stores/theme';
 
 export function App() {
   const route = useRoute();
@@ -32,6 +35,7 @@ export function App() {
           </>
         )}
       </main>
+      {!authFailed && <AlertToasts />}
     </div>
   );
 }
@@ -49,7 +53,7 @@ function PageView({ route }: { route: Route }) {
     case 'trader':
       return <TraderPage />;
     case 'events':
-      return <EventsPage />;
+      return <EventsPage param={route.param} />;
     case 'settings':
       return <SettingsPage />;
   }

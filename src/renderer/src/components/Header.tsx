@@ -1,5 +1,6 @@
 import { useAppInfoStore } from '../stores/app-info';
 import { ConnectionIndicator } from './ConnectionIndicator';
+import { OpenAlertsBadge } from './OpenAlertsBadge';
 
 export function Header() {
   const info = useAppInfoStore((s) => s.info);
@@ -16,7 +17,10 @@ export function Header() {
           </span>
         )}
       </div>
-      <ConnectionIndicator />
+      <div className="header-status">
+        <OpenAlertsBadge />
+        <ConnectionIndicator />
+      </div>
     </header>
   );
 }

@@ -1,6 +1,9 @@
+import { ConfigTransfer } from '../components/ConfigTransfer';
 import { ErrorNote } from '../components/ErrorNote';
 import { Field, Fields } from '../components/Fields';
 import { Page } from '../components/Page';
+import { SettingsForm } from '../components/SettingsForm';
+import { ThemeChoice } from '../components/ThemeChoice';
 import { useConnection } from '../connection-context';
 import { formatTimestamp } from '../lib/format';
 import { useAppInfoStore } from '../stores/app-info';
@@ -10,16 +13,36 @@ import { ApiConsole } from './ApiConsole';
 export function SettingsPage() {
   return (
     <Page id="settings" title="Settings">
-      <div className="settings-grid">
-        <section className="panel">
-          <h2 className="section-title">This Vigil</h2>
-          <AppInfoFields />
+      <div className="settings-grid settings-main">
+        <section className="panel" aria-labelledby="settings-vigil-title">
+          <h2 className="section-title" id="settings-vigil-title">
+            Vigil settings
+          </h2>
+          <SettingsForm />
         </section>
-        <section className="panel">
-          <h2 className="section-title">Connection</h2>
-          <ConnectionFields />
-        </section>
+        <div className="settings-side">
+          <section className="panel" aria-labelledby="settings-appearance-title">
+            <h2 className="section-title" id="settings-appearance-title">
+              Appearance
+            </h2>
+            <ThemeChoice />
+          </section>
+          <section className="panel">
+            <h2 className="section-title">This Vigil</h2>
+            <AppInfoFields />
+          </section>
+          <section className="panel">
+            <h2 className="section-title">Connection</h2>
+            <ConnectionFields />
+          </section>
+        </div>
       </div>
+      <section className="panel" aria-labelledby="settings-config-title">
+        <h2 className="section-title" id="settings-config-title">
+          Configuration
+        </h2>
+        <ConfigTransfer />
+      </section>
       <section className="panel">
         <h2 className="section-title">API console</h2>
         <ApiConsole />

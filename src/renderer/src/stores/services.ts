@@ -12,6 +12,8 @@ interface ServicesStore {
   error: ApiErrorShape | null;
   replaceAll(list: ServiceInfo[]): void;
   upsert(info: ServiceInfo): void;
+  /** A service was removed (`service.removed`, e.g. by a configuration import). */
+  remove(name: string): void;
   fail(error: ApiErrorShape): void;
   clear(): void;
 }
@@ -32,6 +34,11 @@ export const useServicesStore = create<ServicesStore>()((set) => ({
     set((s) => ({
       byName: { ...s.byName, [info.name]: info },
       names: s.names.includes(info.name) ? s.names : [...s.names, info.name],
+    })),
+  remove: (name) =>
+    set((s) => ({
+      byName: Object.fromEntries(Object.entries(s.byName).filter(([n]) => n !== name)),
+      names: s.names.filter((n) => n !== name),
     })),
   fail: (error) => set({ error }),
   clear: () => set({ byName: {}, names: [], loaded: false, error: null }),

@@ -5,6 +5,7 @@
  */
 import type { Connection } from '../transport/connection';
 import type { ConnectionStatus } from '../transport/ws-transport';
+import { startAlertSync } from './alerts';
 import { useAppInfoStore } from './app-info';
 import { useConnectionStore } from './connection';
 import { useLiveMetricsStore } from './live-metrics';
@@ -27,6 +28,10 @@ export function startSync(connection: Connection): () => void {
     if (isServiceInfo(payload)) services.upsert(payload);
   });
   const offMetrics = api.on('metrics', (sample) => useLiveMetricsStore.getState().set(sample));
+  const offRemoved = api.on('service.removed', (payload) => {
+    if (typeof payload?.name === 'string') services.remove(payload.name);
+  });
+  const stopAlerts = startAlertSync(connection);
 
   let previous: ConnectionStatus['state'] | null = null;
   const apply = (status: ConnectionStatus): void => {
@@ -46,6 +51,8 @@ export function startSync(connection: Connection): () => void {
     offStatus();
     offEvents();
     offMetrics();
+    offRemoved();
+    stopAlerts();
   };
 }
 

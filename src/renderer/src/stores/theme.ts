@@ -1,0 +1,57 @@
+/**
+ * The colour theme of this window: dark, light, or whatever the system prefers. A per-window choice,
+ * kept in localStorage (so it applies before the connection is up) and put into effect as
+ * `data-theme` on <html>, which theme.css maps to its palette.
+ */
+import { create } from 'zustand';
+import type { Theme } from '../../../shared/settings';
+import { themes } from '../../../shared/settings';
+
+const STORAGE_KEY = 'vigil.theme';
+const DEFAULT_THEME: Theme = 'dark';
+
+interface ThemeStore {
+  theme: Theme;
+  set(theme: Theme): void;
+}
+
+function isTheme(value: unknown): value is Theme {
+  return typeof value === 'string' && (themes as readonly string[]).includes(value);
+}
+
+function readStored(): Theme {
+  try {
+    const value = window.localStorage.getItem(STORAGE_KEY);
+    return isTheme(value) ? value : DEFAULT_THEME;
+  } catch {
+    return DEFAULT_THEME; // storage disabled: the default, for this page only
+  }
+}
+
+function apply(theme: Theme): void {
+  document.documentElement.dataset.theme = theme;
+}
+
+export const useThemeStore = create<ThemeStore>()((set) => ({
+  theme: readStored(),
+  set: (theme) => {
+    try {
+      window.localStorage.setItem(STORAGE_KEY, theme);
+    } catch {
+      // Not kept across reloads, but still applied now.
+    }
+    apply(theme);
+    set({ theme });
+  },
+}));
+
+// At import, before the first render: no flash of the wrong theme.
+apply(useThemeStore.getState().theme);
+
+// Another window of the same origin changed it: follow.
+window.addEventListener('storage', (event) => {
+  if (event.key !== STORAGE_KEY) return;
+  const theme = isTheme(event.newValue) ? event.newValue : DEFAULT_THEME;
+  apply(theme);
+  useThemeStore.setState({ theme });
+});
