@@ -40,6 +40,30 @@ describe('router', () => {
     });
   });
 
+  it('says what a bad record key must be, naming the key', async () => {
+    const router = createRouter(handlers());
+    const r = await router.dispatch(
+      'services.add',
+      {
+        definition: {
+          name: 'x',
+          kind: 'custom',
+          program: { type: 'command', command: '/bin/true', args: [] },
+          env: { 'BAD-NAME': '1' },
+        },
+      },
+      ctx,
+    );
+    expect(r).toMatchObject({
+      ok: false,
+      error: {
+        code: 'invalid_input',
+        field: 'definition.env.BAD-NAME',
+        message: 'definition.env.BAD-NAME: environment names are letters, digits and _',
+      },
+    });
+  });
+
   it('refuses an unknown command, including inherited property names', async () => {
     const router = createRouter(handlers());
     for (const name of ['nope', 'toString', '__proto__', 42, null]) {

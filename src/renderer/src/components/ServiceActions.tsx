@@ -8,8 +8,9 @@ import type { ServiceInfo } from '../../../shared/services';
 import { useApi } from '../connection-context';
 import { canAcknowledge, canPause, canRestart, canResume, canStart, canStop } from '../lib/service-state';
 import type { ServiceAction } from '../stores/actions';
-import { runServiceAction, useActionsStore } from '../stores/actions';
+import { useActionsStore } from '../stores/actions';
 import { useConnectionStore } from '../stores/connection';
+import { runAndRecord } from '../stores/service-detail';
 
 /** `testIdPrefix` keeps test ids unique when a service's actions appear twice (row and detail). */
 export function ServiceActions({
@@ -25,11 +26,11 @@ export function ServiceActions({
   const [confirming, setConfirming] = useState(false);
   const { name, state } = service;
   const idle = connected && busy === undefined;
-  const run = (action: ServiceAction) => void runServiceAction(api, name, action);
+  const run = (action: ServiceAction) => void runAndRecord(api, name, action);
 
   if (confirming) {
     return (
-      <div className="actions">
+      <div className="actions" role="group" aria-label={`Confirm starting ${name}`}>
         <span className="text-warn">Start trading?</span>
         <button
           type="button"
@@ -42,7 +43,12 @@ export function ServiceActions({
         >
           Confirm start
         </button>
-        <button type="button" className="btn btn-small" onClick={() => setConfirming(false)}>
+        <button
+          type="button"
+          className="btn btn-small"
+          data-testid={`${testIdPrefix}cancel-start-${name}`}
+          onClick={() => setConfirming(false)}
+        >
           Cancel
         </button>
       </div>
@@ -85,7 +91,7 @@ export function ServiceActions({
   ];
 
   return (
-    <div className="actions">
+    <div className="actions" role="group" aria-label={`Actions for ${name}`}>
       {buttons
         .filter((b) => b.shown)
         .map((b) => (
@@ -93,6 +99,8 @@ export function ServiceActions({
             key={b.action}
             label={b.label}
             busyLabel={b.busyLabel}
+            accessibleName={`${b.label} ${name}`}
+            hint={b.enabled ? undefined : whyNot(b.action, state)}
             testId={`${testIdPrefix}${b.action}-${name}`}
             busy={busy === b.action}
             enabled={idle && b.enabled}
@@ -103,21 +111,43 @@ export function ServiceActions({
   );
 }
 
+/** Why an action is off, as the button's tooltip. */
+function whyNot(action: ServiceAction, state: ServiceInfo['state']): string {
+  if (action === 'start' && state === 'fatal') return 'Fatal: acknowledge it first';
+  if (action === 'start') return `Already ${state}`;
+  if (action === 'pause') return 'Only a running service can be paused';
+  return `Not while ${state}`;
+}
+
 interface ActionButtonProps {
   label: string;
   busyLabel: string;
+  accessibleName: string;
+  hint: string | undefined;
   testId: string;
   busy: boolean;
   enabled: boolean;
   onClick: () => void;
 }
 
-function ActionButton({ label, busyLabel, testId, busy, enabled, onClick }: ActionButtonProps) {
+function ActionButton({
+  label,
+  busyLabel,
+  accessibleName,
+  hint,
+  testId,
+  busy,
+  enabled,
+  onClick,
+}: ActionButtonProps) {
   return (
     <button
       type="button"
       className="btn btn-small"
       data-testid={testId}
+      aria-label={accessibleName}
+      title={hint}
+      aria-busy={busy || undefined}
       disabled={!enabled}
       onClick={(e) => {
         e.stopPropagation(); // the row around the buttons selects the service on click

@@ -4,14 +4,18 @@ import { ServicesLoaded } from '../components/LoadState';
 import { Page } from '../components/Page';
 import { ServiceActions } from '../components/ServiceActions';
 import { ServiceCells, ServiceHeaderCells } from '../components/ServiceRowCells';
+import { AddServiceButton } from '../components/service/AddServiceDialog';
 import { hrefFor } from '../lib/route';
-import { dismissActionError, useActionsStore } from '../stores/actions';
+import { useActionsStore } from '../stores/actions';
+import { dismissRemoved, forgetOutcome, useServiceDetailStore } from '../stores/service-detail';
 import { useServiceList, useServicesStore } from '../stores/services';
 import { ServiceDetail } from './ServiceDetail';
+import '../styles/service.css';
 
 export function ServicesPage({ selected }: { selected: string | null }) {
   return (
-    <Page id="services" title="Services">
+    <Page id="services" title="Services" aside={<AddServiceButton />}>
+      <RemovedNotice />
       <ServicesLoaded>
         <div className="split">
           <ServicesTable selected={selected} />
@@ -58,7 +62,7 @@ function ServicesTable({ selected }: { selected: string | null }) {
                       <ErrorNote
                         error={failure.error}
                         testId={`action-error-${service.name}`}
-                        onDismiss={() => dismissActionError(service.name)}
+                        onDismiss={() => forgetOutcome(service.name)}
                       />
                     </td>
                   </tr>
@@ -69,6 +73,20 @@ function ServicesTable({ selected }: { selected: string | null }) {
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** Says which service this window just removed (the detail it was on is gone). */
+function RemovedNotice() {
+  const removed = useServiceDetailStore((s) => s.removed);
+  if (!removed) return null;
+  return (
+    <p className="svc-notice" role="status" data-testid="services-notice">
+      Removed <span className="mono">{removed.name}</span>.
+      <button type="button" className="btn-link" aria-label="Dismiss" onClick={dismissRemoved}>
+        ×
+      </button>
+    </p>
   );
 }
 
