@@ -1,74 +1,79 @@
-import { useMemo } from 'react';
-import type { ServiceState } from '../../../shared/services';
-import { serviceStates } from '../../../shared/services';
+/**
+ * The Dashboard: the overall state and whether trading is on, the trader card, one row per service
+ * with its live figures, and charts of CPU, memory and message rates (live, or from history).
+ */
+import { useEffect } from 'react';
+import { ErrorNote } from '../components/ErrorNote';
 import { Page } from '../components/Page';
-import { ServicesLoaded } from '../components/LoadState';
-import { ServiceCells, ServiceHeaderCells } from '../components/ServiceRowCells';
+import { ResourceCharts } from '../components/dashboard/ResourceCharts';
+import { ServiceRows } from '../components/dashboard/ServiceRows';
+import { StatusHeader } from '../components/dashboard/StatusHeader';
+import { TraderCard } from '../components/dashboard/TraderCard';
+import { useApi } from '../connection-context';
 import { hrefFor } from '../lib/route';
-import { stateTone } from '../lib/service-state';
-import { useServiceList } from '../stores/services';
+import { followBus } from '../stores/chart-live';
+import { useConnectionStore } from '../stores/connection';
+import { useServiceList, useServicesStore } from '../stores/services';
+import '../styles/dashboard.css';
 
 export function DashboardPage() {
+  const api = useApi();
+  // The bus's own rates only while this page is shown (its samples carry messages: not for free).
+  useEffect(() => followBus(api), [api]);
   return (
     <Page id="dashboard" title="Dashboard">
-      <ServicesLoaded>
-        <StateCounts />
-        <h2 className="section-title">Services</h2>
-        <ServiceOverview />
-      </ServicesLoaded>
+      <DashboardContent />
     </Page>
   );
 }
 
-function StateCounts() {
+function DashboardContent() {
+  const loaded = useServicesStore((s) => s.loaded);
+  const error = useServicesStore((s) => s.error);
+  const names = useServicesStore((s) => s.names);
   const services = useServiceList();
-  const counts = useMemo(() => {
-    const c = Object.fromEntries(serviceStates.map((s) => [s, 0])) as Record<ServiceState, number>;
-    for (const s of services) c[s.state] += 1;
-    return c;
-  }, [services]);
-  return (
-    <div className="tiles" data-testid="state-counts">
-      <div className="tile">
-        <div className="tile-value num" data-testid="count-total">
-          {services.length}
-        </div>
-        <div className="tile-label">services</div>
-      </div>
-      {serviceStates.map((state) => (
-        <div className="tile" key={state} data-tone={stateTone[state]} data-zero={counts[state] === 0}>
-          <div className="tile-value num" data-testid={`count-${state}`}>
-            {counts[state]}
-          </div>
-          <div className="tile-label">{state}</div>
-        </div>
-      ))}
-    </div>
-  );
-}
+  const connection = useConnectionStore((s) => s.status.state);
 
-function ServiceOverview() {
-  const services = useServiceList();
+  if (error && !loaded) {
+    return (
+      <div className="dash-problem-state" data-testid="dashboard-error">
+        <ErrorNote error={error} testId="services-error" />
+        <p className="muted">
+          Vigil could not list the services. It asks again whenever the connection comes back; if this stays,
+          check the connection indicator above and the log of the Vigil process.
+        </p>
+      </div>
+    );
+  }
+  if (!loaded) {
+    return (
+      <p className="empty" data-testid="dashboard-loading">
+        {connection === 'connected'
+          ? 'Loading services…'
+          : 'Connecting to Vigil… the services appear once connected.'}
+      </p>
+    );
+  }
+  if (services.length === 0) {
+    return (
+      <>
+        <StatusHeader services={services} />
+        <TraderCard services={services} />
+        <p className="empty" data-testid="dashboard-empty">
+          No services are configured. Add one in <a href={hrefFor('services')}>Services</a> (a collector, the
+          optimizer, a trader or any command), or import a configuration in{' '}
+          <a href={hrefFor('settings')}>Settings</a>; it shows here with its state, resources and history.
+        </p>
+      </>
+    );
+  }
   return (
-    <table className="table">
-      <thead>
-        <tr>
-          <ServiceHeaderCells />
-        </tr>
-      </thead>
-      <tbody>
-        {services.map((service) => (
-          <tr
-            key={service.name}
-            className="clickable"
-            data-testid={`dashboard-row-${service.name}`}
-            data-state={service.state}
-            onClick={() => (window.location.hash = hrefFor('services', service.name))}
-          >
-            <ServiceCells service={service} />
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <>
+      <StatusHeader services={services} />
+      <TraderCard services={services} />
+      <h2 className="section-title">Services</h2>
+      <ServiceRows services={services} names={names} />
+      <ResourceCharts names={names} />
+    </>
   );
 }

@@ -8,6 +8,8 @@ import type { MetricsSample } from '../../../shared/services';
 interface LiveMetricsStore {
   at: number | null;
   byService: Readonly<Record<string, Record<string, number> | null>>;
+  /** The whole latest sample (CPU, memory, heartbeat age per service), for the Dashboard's charts. */
+  sample: MetricsSample | null;
   set(sample: MetricsSample): void;
   clear(): void;
 }
@@ -15,7 +17,12 @@ interface LiveMetricsStore {
 export const useLiveMetricsStore = create<LiveMetricsStore>()((set) => ({
   at: null,
   byService: {},
+  sample: null,
   set: (sample) =>
-    set({ at: sample.at, byService: Object.fromEntries(sample.services.map((s) => [s.name, s.metrics])) }),
-  clear: () => set({ at: null, byService: {} }),
+    set({
+      at: sample.at,
+      byService: Object.fromEntries(sample.services.map((s) => [s.name, s.metrics])),
+      sample,
+    }),
+  clear: () => set({ at: null, byService: {}, sample: null }),
 }));
