@@ -107,6 +107,53 @@ describe('BinanceBookSync — spot', () => {
     expect(calls.failures).toEqual([]);
   });
 
+  it("trims to what it can vouch for: nothing past a full snapshot's edge, never a wrong level", () => {
+    // The snapshot came back full (limit 3): the exchange cut it at 98 and 103.
+    const { sync } = harness('spot', { snapshotLimit: 3 });
+    sync.onSnapshot(snap(100, baseBids, baseAsks), 1);
+    sync.onDiff(ev(101, 101), 2);
+    expect(sync.state).toBe('synced');
+    // 99 is deleted; a level at 95 (past the edge) changes: what lies between 98 and 95 is unknown.
+    sync.onDiff(
+      ev(
+        102,
+        103,
+        [
+          [99, 0],
+          [95, 4],
+        ],
+        [[104, 1]],
+      ),
+      3,
+    );
+    sync.trim(3);
+    expect(sync.book.levels('bid')).toEqual([
+      [100, 1],
+      [98, 3],
+    ]);
+    expect(sync.book.levels('ask')).toEqual(baseAsks);
+    // A new level inside the edge is kept; cutting to depth moves the edge in.
+    sync.onDiff(ev(104, 105, [[98.5, 2]], [[101.5, 1]]), 4);
+    sync.trim(3);
+    expect(sync.book.levels('ask')).toEqual([
+      [101, 1],
+      [101.5, 1],
+      [102, 2],
+    ]);
+    sync.onDiff(ev(106, 106, [], [[103, 5]]), 5); // past the new edge at 102
+    sync.trim(3);
+    expect(sync.book.levels('ask').map(([p]) => p)).toEqual([101, 101.5, 102]);
+    expect(sync.book.levels('bid').map(([p]) => p)).toEqual([100, 98.5, 98]);
+  });
+
+  it('keeps a short snapshot whole: a side with fewer levels than the limit has no edge', () => {
+    const { sync } = harness('spot', { snapshotLimit: 5 });
+    sync.onSnapshot(snap(100, baseBids, baseAsks), 1);
+    sync.onDiff(ev(101, 101, [[90, 1]]), 2);
+    sync.trim(5);
+    expect(sync.book.levels('bid').map(([p]) => p)).toEqual([100, 99, 98, 90]);
+  });
+
   it('asks again when the snapshot is older than the first buffered event, keeping the buffer', () => {
     const { sync, calls } = harness('spot');
     sync.onDiff(ev(101, 105, [[100, 5]]), 1);

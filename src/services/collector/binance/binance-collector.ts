@@ -293,28 +293,33 @@ export class BinanceCollector implements VenueCollector {
         localTs: Date.now(),
       });
     };
-    const sync: BinanceBookSync = new BinanceBookSync(symbol, this.mode, {
-      requestSnapshot: () => this.fetchSnapshot(symbol, sync),
-      onSynced: (book, seq, ts) => {
-        this.snapshotBackoff.get(symbol)?.reset();
-        this.gaps.closeBook(symbol, Date.now());
-        publishBook(
-          'snapshot',
-          book.levels('bid', this.config.bookDepth),
-          book.levels('ask', this.config.bookDepth),
-          seq,
-          ts,
-        );
+    const sync: BinanceBookSync = new BinanceBookSync(
+      symbol,
+      this.mode,
+      {
+        requestSnapshot: () => this.fetchSnapshot(symbol, sync),
+        onSynced: (book, seq, ts) => {
+          this.snapshotBackoff.get(symbol)?.reset();
+          this.gaps.closeBook(symbol, Date.now());
+          publishBook(
+            'snapshot',
+            book.levels('bid', this.config.bookDepth),
+            book.levels('ask', this.config.bookDepth),
+            seq,
+            ts,
+          );
+        },
+        onDelta: (bids, asks, seq, ts) => publishBook('delta', bids, asks, seq, ts),
+        onGap: (cause, detail, lastGoodAt) => {
+          this.stats.gap(`${symbol}.book`);
+          this.stats.resync(`${symbol}.book`);
+          this.gaps.openBook(symbol, cause, detail, lastGoodAt);
+        },
+        onSyncFailed: (cause, detail) =>
+          this.sinks.log(`${symbol} book: sync attempt failed (${cause}): ${detail}`),
       },
-      onDelta: (bids, asks, seq, ts) => publishBook('delta', bids, asks, seq, ts),
-      onGap: (cause, detail, lastGoodAt) => {
-        this.stats.gap(`${symbol}.book`);
-        this.stats.resync(`${symbol}.book`);
-        this.gaps.openBook(symbol, cause, detail, lastGoodAt);
-      },
-      onSyncFailed: (cause, detail) =>
-        this.sinks.log(`${symbol} book: sync attempt failed (${cause}): ${detail}`),
-    });
+      { snapshotLimit: this.config.bookDepth },
+    );
     return sync;
   }
 
@@ -433,15 +438,9 @@ export class BinanceCollector implements VenueCollector {
     this.emit(record);
   }
 
-  /**
-   * Levels past the snapshot depth are unknown until they change (exchanges.md B1), and the ones that
-   * drift out there would pile up over a long session: keep each book to the configured depth.
-   */
+  /** Each book kept to what it can vouch for, at most the configured depth (BinanceBookSync.trim). */
   private trimBooks(): void {
-    for (const sync of this.books.values()) {
-      sync.book.truncate('bid', this.config.bookDepth);
-      sync.book.truncate('ask', this.config.bookDepth);
-    }
+    for (const sync of this.books.values()) sync.trim(this.config.bookDepth);
   }
 
   private checkHealth(): void {

@@ -56,6 +56,12 @@ export interface BookSyncHooks {
 }
 
 export interface BookSyncOptions {
+  /**
+   * The `limit` of the REST snapshots. A side that came back this full was cut there by the exchange,
+   * so the book can vouch only for prices up to its last level (see `trim`). Unset: snapshots are
+   * taken as whole books.
+   */
+  snapshotLimit?: number;
   /** Buffered events before the sync starts over (default 20 000). */
   maxBufferedEvents?: number;
   /** Receive-time span of the buffer before the sync starts over (default 30 s). */
@@ -112,6 +118,13 @@ export class BinanceBookSync {
   private lastGoodAt = 0;
   private readonly maxBufferedEvents: number;
   private readonly maxBufferMs: number;
+  private readonly snapshotLimit: number;
+  /**
+   * Per side, the worst price the book is complete up to (null: complete to the end). Past it, a level
+   * that never changed since the snapshot is unknown (exchanges.md B1), so levels there cannot be
+   * trusted to be the next ones.
+   */
+  private readonly edges: { bid: number | null; ask: number | null } = { bid: null, ask: null };
 
   constructor(
     readonly symbol: string,
@@ -121,6 +134,25 @@ export class BinanceBookSync {
   ) {
     this.maxBufferedEvents = options.maxBufferedEvents ?? 20_000;
     this.maxBufferMs = options.maxBufferMs ?? 30_000;
+    this.snapshotLimit = options.snapshotLimit ?? Infinity;
+  }
+
+  /**
+   * Keeps the book to what it can vouch for, at most `maxLevels` per side: levels past the snapshot's
+   * edge go (diffs add them there, but the ones around them are unknown), then the worst levels past
+   * `maxLevels`, whose price becomes the new edge. So every level kept is exact and contiguous from
+   * the top; after deletions near the top the book may hold fewer than `maxLevels` until the
+   * exchange's next snapshot, never a wrong one.
+   */
+  trim(maxLevels: number): void {
+    for (const side of ['bid', 'ask'] as const) {
+      const edge = this.edges[side];
+      if (edge !== null) this.book.dropBeyond(side, edge);
+      if (this.book.depth(side) > maxLevels) {
+        this.book.truncate(side, maxLevels);
+        this.edges[side] = this.book.priceAt(side, maxLevels - 1) ?? null;
+      }
+    }
   }
 
   get state(): BookSyncState {
@@ -257,6 +289,9 @@ export class BinanceBookSync {
 
     this.candidate = undefined;
     this.book.reset(snap.bids, snap.asks);
+    // Binance sends snapshot levels best first: a full side was cut at its last level.
+    this.edges.bid = snap.bids.length >= this.snapshotLimit ? (snap.bids.at(-1)?.[0] ?? null) : null;
+    this.edges.ask = snap.asks.length >= this.snapshotLimit ? (snap.asks.at(-1)?.[0] ?? null) : null;
     if (this.book.isCrossed()) {
       this.clearBook();
       this.counters.snapshotsRejected++;

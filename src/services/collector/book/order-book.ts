@@ -62,6 +62,16 @@ class SideLevels {
     return out;
   }
 
+  /** Removes the levels worse than `price` (bids below it, asks above it). */
+  dropBeyond(price: number): void {
+    const a = this.prices;
+    let i = this.indexOf(price);
+    if (i < a.length && a[i] === price) i += 1;
+    if (i >= a.length) return;
+    for (let j = i; j < a.length; j++) this.sizes.delete(a[j]!);
+    a.length = i;
+  }
+
   truncate(maxLevels: number): void {
     const a = this.prices;
     if (a.length <= maxLevels) return;
@@ -129,6 +139,16 @@ export class OrderBook {
   /** The side's levels best-first, at most `depth` of them (all by default). A fresh array. */
   levels(side: BookSide, depth = Infinity): Level[] {
     return (side === 'bid' ? this.bids : this.asks).levels(depth);
+  }
+
+  /** The price at `rank` from the top (0 = best), or undefined past the last level. */
+  priceAt(side: BookSide, rank: number): number | undefined {
+    return (side === 'bid' ? this.bids : this.asks).prices[rank];
+  }
+
+  /** Drops the levels worse than `price` on a side (bids below it, asks above it). */
+  dropBeyond(side: BookSide, price: number): void {
+    (side === 'bid' ? this.bids : this.asks).dropBeyond(price);
   }
 
   /** The number of levels on a side. */
