@@ -11,6 +11,7 @@ import { ConfigService, loadSettings } from './api/config-service';
 import { EventHub } from './api/event-hub';
 import { createHandlers } from './api/handlers';
 import { HistoryService } from './api/history-service';
+import { MarketService } from './api/market-service';
 import { createRouter, type Router } from './api/router';
 import { moveAside } from './store/database';
 import { StoreError } from './store/store-error';
@@ -97,6 +98,13 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     });
     s.setRetention(initial.retention);
 
+    // Market health: reads market/<venue>.db; carries top of book only while a client watches it.
+    const market = new MarketService({
+      dataDir: opts.dataDir,
+      events,
+      watchBus: (pattern, handler) => supervisor.watchBus(pattern, handler),
+    });
+
     const startedAt = Date.now();
     const info = (): AppInfo => ({
       name: 'Vigil',
@@ -116,6 +124,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
         supervisor,
         history: new HistoryService(s, events),
         config: configService,
+        market,
       }),
     );
     let closing: Promise<void> | null = null;
@@ -128,6 +137,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       settings: () => configService.settings(),
       close: () =>
         (closing ??= (async () => {
+          market.close();
           await supervisor.close();
           s.close();
           lock.release();

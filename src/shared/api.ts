@@ -6,6 +6,15 @@ import { z } from 'zod';
 import type { BusSample } from './bus';
 import type { ConfigChange } from './config';
 import type { AlertRecord, EventRecord, Page, SeriesKey, SeriesResult } from './history';
+import {
+  marketGapsInput,
+  marketSeriesInput,
+  marketTopInput,
+  type MarketGapsResult,
+  type MarketSeriesResult,
+  type MarketTopEvent,
+  type MarketTopResult,
+} from './market-api';
 import { serviceDefinitionInputSchema } from './service-definition';
 import type { AlertKind } from './services';
 import { serviceStates } from './services';
@@ -161,6 +170,18 @@ export const commands = {
       })
       .strict(),
   ),
+  'market.gaps': command<MarketGapsResult>()(
+    'The gap ledger of market/<venue>.db (every venue without one), newest first, filtered and paged',
+    marketGapsInput,
+  ),
+  'market.series': command<MarketSeriesResult>()(
+    'Recorded candles, funding, open interest, long/short, DVOL and liquidations of one instrument, downsampled to maxPoints',
+    marketSeriesInput,
+  ),
+  'market.top': command<MarketTopResult>()(
+    'The latest best bid and ask (and spread, last trade) per venue and symbol; subscribe to the market.top event for live updates',
+    marketTopInput,
+  ),
   'settings.get': command<Settings>()('All settings', noInput),
   'settings.update': command<Settings>()(
     'Change some settings; the rest stay as they are',
@@ -169,7 +190,9 @@ export const commands = {
 } as const;
 
 export const events = {
-  'service.state': event<ServiceInfo>('A service changed state; the payload is its full, current info'),
+  'service.state': event<ServiceInfo>(
+    'A service changed state, or was added or had its definition changed; the payload is its full, current info',
+  ),
   'service.transition': event<ServiceTransition>('One state transition, with its reason and exit'),
   'service.alert': event<ServiceAlert>('Something a person should know: crash loop, fatal, memory, hang'),
   'service.log': event<{ service: string; lines: LogLine[] }>(
@@ -183,6 +206,9 @@ export const events = {
   ),
   'config.changed': event<{ services: number; settings: Settings }>(
     'The configuration was replaced or settings changed',
+  ),
+  'market.top': event<MarketTopEvent>(
+    'Best bid/ask that changed, batched at most 4 times a second; market data crosses to Vigil only while some client subscribes',
   ),
 } as const;
 

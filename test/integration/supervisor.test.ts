@@ -127,6 +127,18 @@ afterEach(async () => {
 });
 
 describe('supervisor with real processes', () => {
+  it('tells every window of a service added or updated, with its full info', async () => {
+    const seen: ServiceInfo[] = [];
+    events.listen((event, payload) => event === 'service.state' && seen.push(payload as ServiceInfo));
+    const s = await open([]);
+    s.add(fixtureService('added', [], { description: 'first' }));
+    s.update('added', fixtureService('added', [], { description: 'second' }));
+    expect(seen.map((i) => [i.name, i.state, i.definition.description])).toEqual([
+      ['added', 'stopped', 'first'],
+      ['added', 'stopped', 'second'],
+    ]);
+  });
+
   it('restarts a child that crashes at once with backoff, and raises a crash-loop alert', async () => {
     const s = await open([
       fixtureService('crasher', ['--exit-after', '0', '--code', '1'], {

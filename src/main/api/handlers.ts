@@ -2,6 +2,7 @@ import type { AppInfo } from '../../shared/api';
 import type { Supervisor } from '../supervisor/supervisor';
 import type { ConfigService } from './config-service';
 import type { HistoryService } from './history-service';
+import type { MarketService } from './market-service';
 import type { Handlers } from './router';
 
 export interface HandlerDeps {
@@ -9,9 +10,16 @@ export interface HandlerDeps {
   supervisor: Supervisor;
   history: HistoryService;
   config: ConfigService;
+  market: MarketService;
 }
 
-export function createHandlers({ appInfo, supervisor: s, history: h, config: c }: HandlerDeps): Handlers {
+export function createHandlers({
+  appInfo,
+  supervisor: s,
+  history: h,
+  config: c,
+  market: m,
+}: HandlerDeps): Handlers {
   return {
     'app.info': () => appInfo(),
     'services.list': () => s.list(),
@@ -34,6 +42,9 @@ export function createHandlers({ appInfo, supervisor: s, history: h, config: c }
     'alerts.acknowledge': ({ id }) => h.acknowledge(id),
     'config.export': ({ format }) => c.export(format),
     'config.import': ({ text, format, dryRun }) => c.import(text, format, dryRun),
+    'market.gaps': (q) => m.gaps(q),
+    'market.series': (q) => m.series(q),
+    'market.top': (q) => m.top(q),
     'settings.get': () => c.settings(),
     'settings.update': ({ patch }) => c.updateSettings(patch),
   };

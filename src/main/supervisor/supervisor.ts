@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { SAMPLE_SUBJECT_PREFIX, type BusSample } from '../../shared/bus';
 import type { ChildBusConfig } from '../../shared/child-protocol';
 import { EmbeddedBus } from '../../services/bus/embedded';
-import type { Bus } from '../../services/bus/types';
+import type { Bus, BusMessage, BusSubscription } from '../../services/bus/types';
 import { ApiError } from '../../shared/errors';
 import {
   resolveDefinition,
@@ -86,6 +86,8 @@ export class Supervisor {
   private bus: BusSettings = { backend: 'embedded', natsUrl: null };
   /** The supervisor's own seat on the bus: samples only, joined when the first protocol child launches. */
   private view: Promise<Bus> | null = null;
+  /** Live views asked for with watchBus, attached to the seat when it is taken. */
+  private readonly busWatchers = new Set<(bus: Bus) => void>();
 
   private constructor(
     private readonly opts: SupervisorOptions,
@@ -214,7 +216,10 @@ export class Supervisor {
     this.recorder.saveDefinition(def);
     const runner = this.addRunner(def);
     this.eventLog.append({ type: 'service-added', service: def.name });
-    return runner.info();
+    const info = runner.info();
+    // Every window learns of it now, not at its first state change.
+    this.opts.events.emit('service.state', info);
+    return info;
   }
 
   update(name: string, input: ServiceDefinitionInput): ServiceInfo {
@@ -230,6 +235,7 @@ export class Supervisor {
     this.recorder.saveDefinition(def);
     const info = runner.update(def);
     this.eventLog.append({ type: 'service-updated', service: name, pendingChanges: info.pendingChanges });
+    this.opts.events.emit('service.state', info);
     return info;
   }
 
@@ -536,6 +542,7 @@ export class Supervisor {
       bus.subscribe(`${SAMPLE_SUBJECT_PREFIX}.>`, (m) =>
         this.opts.events.emit('bus.sample', m.data as BusSample),
       );
+      for (const attach of this.busWatchers) attach(bus);
       return bus;
     })();
     void this.view
@@ -543,6 +550,33 @@ export class Supervisor {
         if (how.backend === 'embedded' && bus instanceof EmbeddedBus) bus.addPeer(how.peer);
       })
       .catch((error: unknown) => this.eventLog.append({ type: 'bus-view-failed', reason: String(error) }));
+  }
+
+  /**
+   * A live view of some market data, e.g. the UI's top of book while a person looks at it: subscribes
+   * on the supervisor's seat on the bus (now, or when the seat is taken with the first protocol child)
+   * until the returned function is called. Interest travels to the publishers, so once it is called
+   * nothing of `pattern` crosses to this process any more. Keep patterns narrow: this is main.
+   */
+  watchBus(pattern: string, handler: (message: BusMessage) => void): () => void {
+    let subscription: BusSubscription | null = null;
+    let done = false;
+    const attach = (bus: Bus): void => {
+      if (done || subscription) return;
+      try {
+        subscription = bus.subscribe(pattern, handler);
+      } catch (error) {
+        this.eventLog.append({ type: 'bus-watch-failed', pattern, reason: String(error) });
+      }
+    };
+    this.busWatchers.add(attach);
+    void this.view?.then(attach).catch(() => undefined);
+    return () => {
+      done = true;
+      this.busWatchers.delete(attach);
+      subscription?.unsubscribe();
+      subscription = null;
+    };
   }
 
   /** How often resource samples are taken (and recorded). */

@@ -1,118 +1,90 @@
 /**
- * Market data health, per collector and stream: rate, freshness, exchange→local latency, gaps and
- * resyncs, from the figures each collector reports every second (its metrics) — never the stream.
+ * Market data health: a matrix of venue × symbol × data type from the figures each collector reports
+ * every second (rate, freshness against its stale limit, exchange→local latency, gaps, resyncs), the
+ * gap ledger the collectors record, and one chosen symbol up close (live top of book, price chart,
+ * funding, open interest, DVOL, liquidations). While this page is open the core carries the top of
+ * book (the `market.top` event); it stops when the page closes.
  */
 import { useMemo } from 'react';
+import type { Venue } from '../../../shared/market';
 import type { ServiceInfo } from '../../../shared/services';
-import { Page } from '../components/Page';
 import { ServicesLoaded } from '../components/LoadState';
-import { StateBadge } from '../components/StateBadge';
-import { formatLatency } from '../lib/format';
-import { useLiveMetricsStore } from '../stores/live-metrics';
+import { GapLedger } from '../components/market/GapLedger';
+import { FreshnessLegend, HealthMatrix } from '../components/market/HealthMatrix';
+import { SymbolPanel, type SymbolChoice } from '../components/market/SymbolPanel';
+import { Page } from '../components/Page';
+import { useApi } from '../connection-context';
+import { collectorSpec } from '../lib/market-health';
+import { hrefFor } from '../lib/route';
+import { useMarketTopFeed } from '../stores/market-top';
 import { useServiceList } from '../stores/services';
+import '../styles/market.css';
 
 export function MarketPage() {
   return (
-    <Page id="market" title="Market">
+    <Page id="market" title="Market" aside={<FreshnessLegend />}>
       <ServicesLoaded>
-        <Collectors />
+        <MarketBody />
       </ServicesLoaded>
     </Page>
   );
 }
 
-function Collectors() {
+function MarketBody() {
   const services = useServiceList();
   const collectors = useMemo(() => services.filter((s) => s.kind === 'collector'), [services]);
   if (collectors.length === 0)
     return (
       <p className="empty" data-testid="market-empty">
-        No collectors are configured: add one in Services to see its streams here.
+        No collectors are configured: add one in <a href={hrefFor('services')}>Services</a> to see its streams
+        here, or start Vigil with <code>--demo</code> to watch simulated markets.
       </p>
     );
-  return (
-    <>
-      {collectors.map((c) => (
-        <Collector key={c.name} service={c} />
-      ))}
-    </>
+  return <Market collectors={collectors} />;
+}
+
+function Market({ collectors }: { collectors: ServiceInfo[] }) {
+  const api = useApi();
+  // Subscribing is what makes the core carry top of book: only while this page is open.
+  useMarketTopFeed(api);
+  const running = collectors.filter((c) => c.state === 'running' || c.state === 'paused');
+  const specs = useMemo(
+    () =>
+      collectors.flatMap((c) => {
+        const spec = collectorSpec(c);
+        return spec?.venue ? [{ service: c, spec, venue: spec.venue }] : [];
+      }),
+    [collectors],
   );
-}
+  const choices = useMemo<SymbolChoice[]>(() => {
+    const byVenue = new Map<Venue, SymbolChoice>();
+    for (const { spec, venue } of specs) {
+      const known = byVenue.get(venue);
+      byVenue.set(venue, {
+        venue,
+        symbols: [...new Set([...(known?.symbols ?? []), ...spec.symbols])],
+        simulated: (known?.simulated ?? false) || spec.simulated,
+      });
+    }
+    return [...byVenue.values()];
+  }, [specs]);
+  const symbolsByVenue = useMemo(() => new Map(choices.map((c) => [c.venue, c.symbols] as const)), [choices]);
+  const collectorNames = useMemo(() => collectors.map((c) => c.name), [collectors]);
 
-interface StreamRow {
-  stream: string;
-  perSec: number;
-  freshnessMs: number | undefined;
-  latencyMs: number | undefined;
-  gaps: number;
-  resyncs: number;
-}
-
-/** `BTCUSDT.book.msgPerSec`, `BTCUSDT.book.gaps`, ... → one row per `BTCUSDT.book`. */
-function streamRows(metrics: Record<string, number> | null): StreamRow[] {
-  if (!metrics) return [];
-  const rows: StreamRow[] = [];
-  for (const key of Object.keys(metrics)) {
-    if (!key.endsWith('.msgPerSec')) continue;
-    const stream = key.slice(0, -'.msgPerSec'.length);
-    rows.push({
-      stream,
-      perSec: metrics[key]!,
-      freshnessMs: metrics[`${stream}.freshnessMs`],
-      latencyMs: metrics[`${stream}.latencyMs`],
-      gaps: metrics[`${stream}.gaps`] ?? 0,
-      resyncs: metrics[`${stream}.resyncs`] ?? 0,
-    });
-  }
-  return rows.sort((a, b) => a.stream.localeCompare(b.stream));
-}
-
-function Collector({ service }: { service: ServiceInfo }) {
-  // The 1 Hz metrics event; the figures in the service list are only as fresh as its last event.
-  const live = useLiveMetricsStore((s) => s.byService[service.name]);
-  const metrics = live ?? service.metrics;
-  const rows = useMemo(() => streamRows(metrics), [metrics]);
-  const simulated = (service.definition.config as { simulated?: unknown } | null)?.simulated === true;
   return (
-    <section className="market-collector" data-testid={`collector-${service.name}`}>
-      <h2 className="section-title">
-        {service.name} <StateBadge state={service.state} />
-        {service.health && service.health !== 'healthy' && <span className="muted"> {service.health}</span>}
-        {simulated && <span className="tag">simulated</span>}
-      </h2>
-      {service.healthReason && <p className="muted">{service.healthReason}</p>}
-      {rows.length === 0 ? (
-        <p className="empty">No stream figures yet: they arrive every second while the collector runs.</p>
-      ) : (
-        <table className="table" data-testid="market-streams">
-          <thead>
-            <tr>
-              <th>stream</th>
-              <th className="num">msg/s</th>
-              <th className="num">last message</th>
-              <th className="num">latency</th>
-              <th className="num">gaps</th>
-              <th className="num">resyncs</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => (
-              <tr key={r.stream} data-testid={`stream-${service.name}-${r.stream}`}>
-                <td className="mono">{r.stream}</td>
-                <td className="num" data-testid="stream-rate">
-                  {r.perSec.toFixed(1)}
-                </td>
-                <td className="num">
-                  {r.freshnessMs === undefined ? '—' : `${formatLatency(r.freshnessMs)} ago`}
-                </td>
-                <td className="num">{r.latencyMs === undefined ? '—' : formatLatency(r.latencyMs)}</td>
-                <td className="num">{r.gaps}</td>
-                <td className="num">{r.resyncs}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+    <div className="market">
+      {running.length === 0 && (
+        <p className="banner banner-warn market-idle" data-testid="market-idle" role="status">
+          No collector is running, so no market data is arriving: start them in{' '}
+          <a href={hrefFor('services')}>Services</a>. The figures below are what they last recorded.
+        </p>
       )}
-    </section>
+      <section className="market-section">
+        <h2 className="section-title">Streams</h2>
+        <HealthMatrix collectors={collectors} />
+      </section>
+      <SymbolPanel choices={choices} />
+      <GapLedger collectorNames={collectorNames} symbolsByVenue={symbolsByVenue} />
+    </div>
   );
 }
