@@ -16,8 +16,7 @@ import {
   type MarketTopResult,
 } from './market-api';
 import { serviceDefinitionInputSchema } from './service-definition';
-import type { AlertKind } from './services';
-import { serviceStates } from './services';
+import { alertKinds, serviceStates } from './services';
 import { settingsPatchSchema, type Settings } from './settings';
 import type { LogLine, MetricsSample, ServiceAlert, ServiceInfo, ServiceTransition } from './services';
 import { serviceNameSchema } from './services';
@@ -56,15 +55,6 @@ const logsInput = z
 
 const epochMs = z.number().int('must be a whole number of milliseconds').min(0);
 const pageLimit = z.number().int().min(1).max(1000).default(100);
-const alertKinds = [
-  'crash-loop',
-  'fatal',
-  'memory-soft',
-  'memory-hard',
-  'survivors',
-  'degraded',
-  'unresponsive',
-] as const satisfies readonly AlertKind[];
 
 export interface AppInfo {
   name: string;

@@ -88,8 +88,17 @@ export interface ServiceTransition {
   nextRestartAt: number | null;
 }
 
-export type AlertKind =
-  'crash-loop' | 'fatal' | 'memory-soft' | 'memory-hard' | 'survivors' | 'degraded' | 'unresponsive';
+export const alertKinds = [
+  'crash-loop',
+  'fatal',
+  'memory-soft',
+  'memory-hard',
+  'survivors',
+  'degraded',
+  'unresponsive',
+  'data-gap',
+] as const;
+export type AlertKind = (typeof alertKinds)[number];
 
 export interface ServiceAlert {
   service: string;

@@ -155,6 +155,38 @@ describe('service runner', () => {
     expect(r.info().lastExit).toMatchObject({ code: 0 });
   });
 
+  it('alerts when a collector writes market data gaps, at most once a minute, naming the streams', async () => {
+    const r = runner(definition({ kind: 'collector' }));
+    await r.start();
+    launcher.last.say({ type: 'ready' });
+    const gapAlerts = () => alerts.filter((x) => x.kind === 'data-gap');
+    // Time passes with heartbeats, so the child stays the same run.
+    const live = async (ms: number) => {
+      for (let t = 0; t < ms; t += 1000) {
+        launcher.last.say({ type: 'heartbeat' });
+        await tick(1000);
+      }
+    };
+    const metrics = (values: Record<string, number>) => launcher.last.say({ type: 'metrics', values });
+    metrics({ 'BTCUSDT.book.gaps': 0, 'BTCUSDT.book.msgPerSec': 10 });
+    expect(gapAlerts()).toEqual([]);
+    metrics({ 'BTCUSDT.book.gaps': 1, 'ETHUSDT.trade.gaps': 0 });
+    expect(gapAlerts()).toMatchObject([
+      { kind: 'data-gap', severity: 'warning', message: expect.stringMatching(/BTCUSDT\.book \+1$/) },
+    ]);
+    await live(10_000);
+    metrics({ 'BTCUSDT.book.gaps': 3, 'ETHUSDT.trade.gaps': 1 }); // within the minute: held back
+    expect(gapAlerts()).toHaveLength(1);
+    await live(51_000);
+    metrics({ 'BTCUSDT.book.gaps': 3, 'ETHUSDT.trade.gaps': 1 });
+    expect(gapAlerts()).toHaveLength(2);
+    expect(launcher.processes).toHaveLength(1);
+    expect(gapAlerts()[1]!.message).toMatch(/BTCUSDT\.book \+2, ETHUSDT\.trade \+1$/);
+    await live(61_000);
+    metrics({ 'BTCUSDT.book.gaps': 3, 'ETHUSDT.trade.gaps': 1 }); // nothing new
+    expect(gapAlerts()).toHaveLength(2);
+  });
+
   it('counts a start timeout as a failed start', async () => {
     const r = runner(definition({ kind: 'custom', readiness: { type: 'message', timeoutMs: 2000 } }));
     await r.start();

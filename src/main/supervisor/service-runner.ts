@@ -87,6 +87,9 @@ interface Run {
 
 type TimerName = 'start' | 'ready' | 'heartbeat' | 'probe' | 'reset' | 'backoff';
 
+/** At most one data-gap alert per service in this window. */
+const GAP_ALERT_INTERVAL_MS = 60_000;
+
 export class ServiceRunner {
   private def: ServiceDefinition;
   private readonly deps: RunnerDeps;
@@ -109,6 +112,9 @@ export class ServiceRunner {
   private lastHeartbeatAt: number | null = null;
   private heartbeat: Record<string, unknown> | null = null;
   private metrics: Record<string, number> | null = null;
+  /** Per stream, the gap count of this run already told (collectors report `<stream>.gaps`). */
+  private gapsTold = new Map<string, number>();
+  private lastGapAlertAt = 0;
   private bus: BusSubscriberReport[] | null = null;
   private cpuPercent: number | null = null;
   private rssBytes: number | null = null;
@@ -359,6 +365,7 @@ export class ServiceRunner {
     this.lastHeartbeatAt = null;
     this.heartbeat = null;
     this.metrics = null;
+    this.gapsTold = new Map();
     this.bus = null;
     this.cpuPercent = null;
     this.rssBytes = null;
@@ -428,6 +435,7 @@ export class ServiceRunner {
         return;
       case 'metrics':
         this.metrics = m.values;
+        this.checkGaps(m.values);
         this.deps.hooks.changed?.(this.info());
         return;
       case 'bus':
@@ -731,6 +739,28 @@ export class ServiceRunner {
       info,
     );
     for (const watch of [...this.watchers]) watch();
+  }
+
+  /**
+   * A stream's gap counter rose (the collector wrote a gap to its ledger): a person should know, but
+   * a flapping feed must not bury them in alerts, so at most one a minute, naming every stream whose
+   * count rose since the last one.
+   */
+  private checkGaps(values: Record<string, number>): void {
+    const now = Date.now();
+    if (now - this.lastGapAlertAt < GAP_ALERT_INTERVAL_MS) return;
+    const rose: string[] = [];
+    for (const [key, count] of Object.entries(values)) {
+      if (!key.endsWith('.gaps') || !Number.isFinite(count)) continue;
+      const stream = key.slice(0, -'.gaps'.length);
+      const told = this.gapsTold.get(stream) ?? 0;
+      if (count > told) rose.push(`${stream} +${count - told}`);
+      this.gapsTold.set(stream, count);
+    }
+    if (rose.length === 0) return;
+    this.lastGapAlertAt = now;
+    const shown = rose.slice(0, 8).join(', ') + (rose.length > 8 ? `, and ${rose.length - 8} more` : '');
+    this.alert('data-gap', 'warning', `market data gaps (written to the gap ledger): ${shown}`);
   }
 
   private alert(kind: ServiceAlert['kind'], severity: ServiceAlert['severity'], message: string): void {

@@ -9,6 +9,7 @@ export const alertKindLabel: Record<AlertKind, string> = {
   survivors: 'Processes survived kill',
   degraded: 'Degraded',
   unresponsive: 'Unresponsive',
+  'data-gap': 'Market data gap',
 };
 
 /** Local wall-clock time of day: 13:37:05 (notifications are about now; the date is implied). */

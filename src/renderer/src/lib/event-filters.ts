@@ -4,18 +4,10 @@
  * back button undoes a filter change.
  */
 import type { AlertKind, ServiceState } from '../../../shared/services';
-import { serviceStates } from '../../../shared/services';
+import { alertKinds, serviceStates } from '../../../shared/services';
 import { hrefFor } from './route';
 
-export const alertKinds = [
-  'crash-loop',
-  'fatal',
-  'memory-soft',
-  'memory-hard',
-  'survivors',
-  'degraded',
-  'unresponsive',
-] as const satisfies readonly AlertKind[];
+export { alertKinds };
 
 export const alertStatuses = ['all', 'open', 'acknowledged', 'cleared'] as const;
 export type AlertStatus = (typeof alertStatuses)[number];
