@@ -4,58 +4,20 @@
  * bars and sparklines draw the demo services, the range picker reads recorded history, and trading
  * starts only after a confirmation that names the mode and the symbols.
  */
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceInfo } from '../../src/shared/services';
-import { connect, type TestClient } from '../helpers/ws-client';
-import { launchChromium } from './support/chromium';
-import { repoRoot, startHeadless, type HeadlessServer } from './support/headless-server';
 import { collectPageErrors } from './support/page-errors';
+import { byTestId, screenshot, text, uiSession, WAIT } from './support/ui-session';
 
-/** Waits are generous: this machine is shared, and Chromium plus the server share two cores. */
-const WAIT = 30_000;
 const TEST_TIMEOUT = 150_000;
-const shotsDir = join(repoRoot, 'test-results');
 
-let server: HeadlessServer;
-let browser: Browser;
-let client: TestClient;
-const contexts: BrowserContext[] = [];
-
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-  context.setDefaultTimeout(WAIT);
-  contexts.push(context);
-  return context.newPage();
-}
-
-function byTestId(page: Page, id: string, attrs: Record<string, string> = {}) {
-  const extra = Object.entries(attrs)
-    .map(([k, v]) => `[${k}="${v}"]`)
-    .join('');
-  return page.locator(`[data-testid="${id}"]${extra}`);
-}
+const session = uiSession({ viewport: { width: 1400, height: 1000 } });
+const { newPage, call } = session;
 
 async function open(page: Page, hash = '#/dashboard'): Promise<void> {
-  await page.goto(`${server.url}${hash}`);
-  await byTestId(page, 'connection-indicator', { 'data-state': 'connected' }).waitFor();
+  await session.open(page, hash);
   await byTestId(page, 'page-dashboard').waitFor();
-}
-
-async function text(page: Page, id: string): Promise<string> {
-  return ((await byTestId(page, id).first().textContent()) ?? '').trim();
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(shotsDir, `${name}.png`), fullPage: true });
-}
-
-async function call<T>(command: string, input: unknown = {}): Promise<T> {
-  const reply = await client.call(command, input);
-  if (!reply.ok) throw new Error(`${command} failed: ${JSON.stringify(reply.error)}`);
-  return reply.result as T;
 }
 
 async function stateOf(name: string): Promise<string> {
@@ -66,21 +28,9 @@ const idle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 2
 
 describe('the Dashboard in the browser UI', () => {
   beforeAll(async () => {
-    mkdirSync(shotsDir, { recursive: true });
-    server = await startHeadless({ demo: true });
-    browser = await launchChromium();
-    client = await connect(`ws://127.0.0.1:${server.port}/api/ws?token=${server.token}`);
     // Record history every second (the default is 2 s) so the 1 h view has points soon.
     await call('settings.update', { patch: { history: { sampleIntervalMs: 1000 } } });
-  }, 90_000);
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await client?.close();
-    await browser?.close();
-    await server?.stop();
-    if (server) rmSync(server.dataDir, { recursive: true, force: true });
-  }, 60_000);
+  });
 
   it(
     'says the overall state, turns to Failing with a crash-looping service whose row counts restarts and the backoff countdown',
@@ -383,6 +333,6 @@ describe('the Dashboard in the browser UI', () => {
   );
 
   it('leaves the server running after everything above', () => {
-    expect(server.alive(), server.output()).toBe(true);
+    expect(session.server.alive(), session.server.output()).toBe(true);
   });
 });

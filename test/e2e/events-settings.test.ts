@@ -4,57 +4,16 @@
  * live; the settings form refuses what the API refuses and saves the rest; the configuration goes out
  * and comes back in through a dry run.
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type TestClient } from '../helpers/ws-client';
-import { launchChromium } from './support/chromium';
-import { repoRoot, startHeadless, type HeadlessServer } from './support/headless-server';
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { collectPageErrors } from './support/page-errors';
+import { byTestId, screenshot, text, uiSession, waitConnection, WAIT } from './support/ui-session';
 
-/** Waits are generous: this machine is shared, and Chromium plus the server share two cores. */
-const WAIT = 30_000;
 const TEST_TIMEOUT = 150_000;
-const shotsDir = join(repoRoot, 'test-results');
 
-let server: HeadlessServer;
-let browser: Browser;
-let client: TestClient;
-const contexts: BrowserContext[] = [];
-
-async function newPage(height = 860): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height } });
-  context.setDefaultTimeout(WAIT);
-  contexts.push(context);
-  return context.newPage();
-}
-
-function byTestId(page: Page, id: string, attrs: Record<string, string> = {}) {
-  const extra = Object.entries(attrs)
-    .map(([k, v]) => `[${k}="${v}"]`)
-    .join('');
-  return page.locator(`[data-testid="${id}"]${extra}`);
-}
-
-async function open(page: Page, hash: string): Promise<void> {
-  await page.goto(`${server.url}${hash}`);
-  await byTestId(page, 'connection-indicator', { 'data-state': 'connected' }).waitFor();
-}
-
-async function text(page: Page, id: string): Promise<string> {
-  return ((await byTestId(page, id).first().textContent()) ?? '').trim();
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(shotsDir, `${name}.png`), fullPage: true });
-}
-
-async function call<T>(command: string, input: unknown = {}): Promise<T> {
-  const reply = await client.call(command, input);
-  if (!reply.ok) throw new Error(`${command} failed: ${JSON.stringify(reply.error)}`);
-  return reply.result as T;
-}
+const session = uiSession({ viewport: { width: 1280, height: 860 } });
+const { newPage, open, call } = session;
 
 /** A custom command that exits at once; the first `maxFailures` failures make it fatal. */
 async function addCrasher(name: string, maxFailures: number): Promise<void> {
@@ -82,21 +41,6 @@ interface Settings {
 }
 
 describe('alerts, events and settings in the browser UI', () => {
-  beforeAll(async () => {
-    mkdirSync(shotsDir, { recursive: true });
-    server = await startHeadless({ demo: true });
-    browser = await launchChromium();
-    client = await connect(`ws://127.0.0.1:${server.port}/api/ws?token=${server.token}`);
-  }, 90_000);
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await client?.close();
-    await browser?.close();
-    await server?.stop();
-    if (server) rmSync(server.dataDir, { recursive: true, force: true });
-  }, 60_000);
-
   it(
     'a crash-looping service: the transitions appear live, its alert pops up, is acknowledged from the notification and listed as such',
     async () => {
@@ -297,7 +241,7 @@ describe('alerts, events and settings in the browser UI', () => {
   it(
     'settings: invalid values are refused at the field and never sent, a valid one is saved and kept, a server refusal lands at its field',
     async () => {
-      const page = await newPage(1500);
+      const page = await newPage({ height: 1500 });
       const errors = collectPageErrors(page);
       // The page's WebSocket goes through a relay that can drop `config.changed`, so the form can be
       // made to work from settings the server no longer has (as with an event lost in a reconnect).
@@ -354,7 +298,7 @@ describe('alerts, events and settings in the browser UI', () => {
       await byTestId(page, 'settings-status').filter({ hasText: 'Saved.' }).waitFor();
       expect((await call<Settings>('settings.get')).retention.rawHours).toBe(48);
       await page.reload();
-      await byTestId(page, 'connection-indicator', { 'data-state': 'connected' }).waitFor();
+      await waitConnection(page, 'connected');
       await byTestId(page, 'setting-retention-rawHours').and(page.locator('[value="48"]')).waitFor();
 
       // Changed elsewhere, and this page does not hear of it: what it sends is refused by the server,
@@ -403,9 +347,11 @@ describe('alerts, events and settings in the browser UI', () => {
   it(
     'configuration: export to a file and the clipboard, then import back through a dry run that lists the changes',
     async () => {
-      const page = await newPage(1500);
+      const page = await newPage({ height: 1500 });
       const errors = collectPageErrors(page);
-      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin });
+      await page
+        .context()
+        .grantPermissions(['clipboard-read', 'clipboard-write'], { origin: session.server.origin });
       await open(page, '#/settings');
       await byTestId(page, 'settings-form').waitFor();
 
@@ -482,7 +428,7 @@ describe('alerts, events and settings in the browser UI', () => {
       await byTestId(page, 'import-error', { 'data-code': 'invalid_input' }).waitFor();
       expect(await text(page, 'import-error-field')).toMatch(/^text/);
       await screenshot(page, 'settings-import-error');
-      expect(server.alive(), server.output()).toBe(true);
+      expect(session.server.alive(), session.server.output()).toBe(true);
       expect(errors).toEqual([]);
     },
     TEST_TIMEOUT,

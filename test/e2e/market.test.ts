@@ -5,19 +5,12 @@
  * and come back green; an injected sequence gap appears in the gap ledger; the chosen symbol shows
  * its top of book, a chart, and DVOL for Deribit.
  */
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type TestClient } from '../helpers/ws-client';
-import { launchChromium } from './support/chromium';
-import { repoRoot, startHeadless, type HeadlessServer } from './support/headless-server';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { collectPageErrors } from './support/page-errors';
+import { byTestId, screenshot, uiSession } from './support/ui-session';
 
-/** Waits are generous: this machine is shared, and Chromium plus the server share two cores. */
-const WAIT = 30_000;
 const TEST_TIMEOUT = 180_000;
-const shotsDir = join(repoRoot, 'test-results');
 const DEMO_STREAMS: [string, string[]][] = [
   ['binance-spot', ['BTCUSDT', 'ETHUSDT']],
   ['binance-usdm', ['BTCUSDT', 'ETHUSDT']],
@@ -26,39 +19,13 @@ const DEMO_STREAMS: [string, string[]][] = [
   ['deribit', ['BTC-PERPETUAL', 'ETH-PERPETUAL']],
 ];
 
-let server: HeadlessServer;
-let browser: Browser;
-let client: TestClient;
+// Tall: the page scrolls inside its frame, so a screenshot shows what fits the viewport.
+const session = uiSession({ viewport: { width: 1280, height: 2000 } });
+const { newPage, open, call } = session;
 let page: Page;
 let okxUrl: string;
 let usdmUrl: string;
-const contexts: BrowserContext[] = [];
 let errors: string[] = [];
-
-async function newPage(): Promise<Page> {
-  // Tall: the page scrolls inside its frame, so a screenshot shows what fits the viewport.
-  const context = await browser.newContext({ viewport: { width: 1280, height: 2000 } });
-  context.setDefaultTimeout(WAIT);
-  contexts.push(context);
-  return context.newPage();
-}
-
-function byTestId(p: Page, id: string, attrs: Record<string, string> = {}) {
-  const extra = Object.entries(attrs)
-    .map(([k, v]) => `[${k}="${v}"]`)
-    .join('');
-  return p.locator(`[data-testid="${id}"]${extra}`);
-}
-
-async function screenshot(p: Page, name: string): Promise<void> {
-  await p.screenshot({ path: join(shotsDir, `${name}.png`), fullPage: true });
-}
-
-async function call<T>(command: string, input: unknown = {}): Promise<T> {
-  const reply = await client.call(command, input);
-  if (!reply.ok) throw new Error(`${command} failed: ${JSON.stringify(reply.error)}`);
-  return reply.result as T;
-}
 
 /** Posts a fault to the simulator server at `base` (one of the URLs the simulator reported). */
 async function fault(base: string, body: Record<string, unknown>): Promise<void> {
@@ -77,17 +44,13 @@ async function until<T>(
     const v = await check();
     if (v !== undefined) return v;
     if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}\n${server.output().slice(-3000)}`);
+      throw new Error(`timed out waiting for ${what}\n${session.server.output().slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
 
 describe('Market page on the demo', () => {
   beforeAll(async () => {
-    mkdirSync(shotsDir, { recursive: true });
-    server = await startHeadless({ demo: true });
-    browser = await launchChromium();
-    client = await connect(`ws://127.0.0.1:${server.port}/api/ws?token=${server.token}`);
     // Where this demo's simulator listens: it says so when it is ready.
     const urls = await until(async () => {
       const sim = await call<{ state: string; detail: { urls?: Record<string, { rest: string }> } | null }>(
@@ -100,17 +63,8 @@ describe('Market page on the demo', () => {
     usdmUrl = urls['binance-usdm']!.rest;
     page = await newPage();
     errors = collectPageErrors(page);
-    await page.goto(`${server.url}#/market`);
-    await byTestId(page, 'connection-indicator', { 'data-state': 'connected' }).waitFor();
+    await open(page, '#/market');
   }, 120_000);
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await client?.close();
-    await server?.stop();
-    if (server) rmSync(server.dataDir, { recursive: true, force: true });
-  }, 60_000);
 
   it(
     'shows every demo stream green in the matrix, with rates, and each collector’s health',
@@ -321,6 +275,6 @@ describe('Market page on the demo', () => {
 
   it('had no console or page errors, and the server is still up', () => {
     expect(errors).toEqual([]);
-    expect(server.alive(), server.output()).toBe(true);
+    expect(session.server.alive(), session.server.output()).toBe(true);
   });
 });

@@ -4,58 +4,16 @@
  * the live log tail of a service added from the Add dialog, the configuration form and raw JSON
  * (validated by the API's own schemas, refused at the field), and removal with a confirmation.
  */
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type TestClient } from '../helpers/ws-client';
-import { launchChromium } from './support/chromium';
-import { repoRoot, startHeadless, type HeadlessServer } from './support/headless-server';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { collectPageErrors } from './support/page-errors';
+import { byTestId, screenshot, text, uiSession, waitConnection, WAIT } from './support/ui-session';
 
-/** Waits are generous: this machine is shared, and Chromium plus the server share two cores. */
-const WAIT = 30_000;
 const TEST_TIMEOUT = 150_000;
-const shotsDir = join(repoRoot, 'test-results');
 const TICK_SCRIPT = "setInterval(()=>console.log('tick '+Date.now()),200)";
 
-let server: HeadlessServer;
-let browser: Browser;
-let client: TestClient;
-const contexts: BrowserContext[] = [];
-
-async function newPage(height = 1000): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1440, height } });
-  context.setDefaultTimeout(WAIT);
-  contexts.push(context);
-  return context.newPage();
-}
-
-function byTestId(page: Page, id: string, attrs: Record<string, string> = {}) {
-  const extra = Object.entries(attrs)
-    .map(([k, v]) => `[${k}="${v}"]`)
-    .join('');
-  return page.locator(`[data-testid="${id}"]${extra}`);
-}
-
-async function open(page: Page, hash: string): Promise<void> {
-  await page.goto(`${server.url}${hash}`);
-  await byTestId(page, 'connection-indicator', { 'data-state': 'connected' }).waitFor();
-}
-
-async function text(page: Page, id: string): Promise<string> {
-  return ((await byTestId(page, id).first().textContent()) ?? '').trim();
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(shotsDir, `${name}.png`), fullPage: true });
-}
-
-async function call<T>(command: string, input: unknown = {}): Promise<T> {
-  const reply = await client.call(command, input);
-  if (!reply.ok) throw new Error(`${command} failed: ${JSON.stringify(reply.error)}`);
-  return reply.result as T;
-}
+const session = uiSession({ viewport: { width: 1440, height: 1000 } });
+const { newPage, open, call } = session;
 
 interface Info {
   name: string;
@@ -97,21 +55,6 @@ async function shownSeqs(page: Page): Promise<number[]> {
 }
 
 describe('Services page and service detail', () => {
-  beforeAll(async () => {
-    mkdirSync(shotsDir, { recursive: true });
-    server = await startHeadless({ demo: true });
-    browser = await launchChromium();
-    client = await connect(`ws://127.0.0.1:${server.port}/api/ws?token=${server.token}`);
-  }, 90_000);
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await client?.close();
-    await browser?.close();
-    await server?.stop();
-    if (server) rmSync(server.dataDir, { recursive: true, force: true });
-  }, 60_000);
-
   it(
     'starts and stops a service from the detail with the state following; a refused start shows the typed error; a fatal one is acknowledged',
     async () => {
@@ -198,7 +141,9 @@ describe('Services page and service detail', () => {
     async () => {
       const page = await newPage();
       const errors = collectPageErrors(page);
-      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin });
+      await page
+        .context()
+        .grantPermissions(['clipboard-read', 'clipboard-write'], { origin: session.server.origin });
       await open(page, '#/services');
       await byTestId(page, 'service-row-selfcheck').waitFor();
       const before = (await call<Info[]>('services.list')).length;
@@ -357,8 +302,7 @@ describe('Services page and service detail', () => {
           document.execCommand = () => false;
         `,
       });
-      await denied.goto(`${server.url}#/services/e2e-ticker`);
-      await byTestId(denied, 'connection-indicator', { 'data-state': 'connected' }).waitFor();
+      await open(denied, '#/services/e2e-ticker');
       await selectTab(denied, 'logs');
       await byTestId(denied, 'log-line', { 'data-stream': 'out' }).first().waitFor();
       await byTestId(denied, 'log-copy').click();
@@ -480,7 +424,7 @@ describe('Services page and service detail', () => {
 
       // After a reload the timeline is read back from the history: the same transitions, once each.
       await page.reload();
-      await byTestId(page, 'connection-indicator', { 'data-state': 'connected' }).waitFor();
+      await waitConnection(page, 'connected');
       await selectTab(page, 'timeline');
       await byTestId(page, 'restart-row', { 'data-kind': 'automatic' }).waitFor();
       const events = await call<{ items: unknown[] }>('events.list', { service: 'e2e-victim', limit: 1000 });
@@ -494,7 +438,7 @@ describe('Services page and service detail', () => {
   it(
     'configuration: invalid values are refused at the field and nothing is sent, a server refusal lands at its field, a valid edit is saved; the JSON view likewise',
     async () => {
-      const page = await newPage(1600);
+      const page = await newPage({ height: 1600 });
       const errors = collectPageErrors(page);
       const sent: string[] = [];
       await page.routeWebSocket(/\/api\/ws/, (ws) => {
@@ -664,7 +608,7 @@ describe('Services page and service detail', () => {
       await byTestId(page, 'remove-confirm').click();
       await byTestId(page, 'services-notice').filter({ hasText: 'Removed e2e-doomed.' }).waitFor();
       await byTestId(page, 'service-row-e2e-doomed').waitFor({ state: 'detached' });
-      const reply = await client.call('services.get', { name: 'e2e-doomed' });
+      const reply = await session.client.call('services.get', { name: 'e2e-doomed' });
       expect(reply.ok).toBe(false);
       await screenshot(page, 'service-removed');
       expect(errors).toEqual([]);

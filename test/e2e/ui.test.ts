@@ -2,19 +2,16 @@
  * The browser UI against the real headless server: Chromium drives the built renderer over HTTP and
  * the WebSocket API, exactly as an operator's browser would.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './support/chromium';
-import { repoRoot, startHeadless, type HeadlessServer } from './support/headless-server';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from './support/headless-server';
 import { collectPageErrors } from './support/page-errors';
 import { startProxy } from './support/tcp-proxy';
+import { byTestId, screenshot, uiSession, waitConnection } from './support/ui-session';
 
-/** Waits are generous: this machine is shared, and Chromium plus the server share two cores. */
-const WAIT = 30_000;
 const TEST_TIMEOUT = 120_000;
-const shotsDir = join(repoRoot, 'test-results');
 const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
 
 const navPages = [
@@ -27,35 +24,12 @@ const navPages = [
   { id: 'settings', ready: 'info-version' },
 ] as const;
 
-let server: HeadlessServer;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+const session = uiSession({ viewport: { width: 1280, height: 800 }, api: false });
+const { newPage, open } = session;
 
-async function newPage(): Promise<Page> {
-  // A context per page: its own sessionStorage, so one test's token never leaks into another.
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  context.setDefaultTimeout(WAIT);
-  contexts.push(context);
-  return context.newPage();
-}
-
-function byTestId(page: Page, id: string, attrs: Record<string, string> = {}) {
-  const extra = Object.entries(attrs)
-    .map(([k, v]) => `[${k}="${v}"]`)
-    .join('');
-  return page.locator(`[data-testid="${id}"]${extra}`);
-}
-
-async function waitConnection(page: Page, state: string): Promise<void> {
-  await byTestId(page, 'connection-indicator', { 'data-state': state }).waitFor();
-}
-
+/** Unlike the shared `text`, insists on exactly one element with the id (Playwright's strict mode). */
 async function text(page: Page, id: string): Promise<string> {
   return ((await byTestId(page, id).textContent()) ?? '').trim();
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(shotsDir, `${name}.png`), fullPage: true });
 }
 
 async function runInConsole(page: Page, command: string, input: string): Promise<void> {
@@ -65,25 +39,12 @@ async function runInConsole(page: Page, command: string, input: string): Promise
 }
 
 describe('browser UI on the headless server', () => {
-  beforeAll(async () => {
-    mkdirSync(shotsDir, { recursive: true });
-    server = await startHeadless({ demo: true });
-    browser = await launchChromium();
-  }, 90_000);
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await server?.stop();
-  }, 60_000);
-
   it(
     'loads with no console or page errors, takes the token out of the address bar, and renders every page',
     async () => {
       const page = await newPage();
       const errors = collectPageErrors(page);
-      await page.goto(server.url);
-      await waitConnection(page, 'connected');
+      await open(page);
       expect(page.url()).not.toContain('token=');
       // Demo mode: every page says the market data is simulated.
       await byTestId(page, 'simulated-banner').waitFor();
@@ -127,13 +88,12 @@ describe('browser UI on the headless server', () => {
     async () => {
       const page = await newPage();
       const errors = collectPageErrors(page);
-      await page.goto(server.url);
-      await waitConnection(page, 'connected');
+      await open(page);
 
       await byTestId(page, 'nav-settings').click();
       expect(await text(page, 'info-version')).toBe(version);
       expect(await text(page, 'info-mode')).toBe('headless');
-      expect(await text(page, 'info-data-dir')).toBe(server.dataDir);
+      expect(await text(page, 'info-data-dir')).toBe(session.server.dataDir);
       expect(await text(page, 'app-version')).toContain(version);
 
       await byTestId(page, 'nav-services').click();
@@ -191,8 +151,7 @@ describe('browser UI on the headless server', () => {
     async () => {
       const page = await newPage();
       const errors = collectPageErrors(page);
-      await page.goto(`${server.url}#/settings`);
-      await waitConnection(page, 'connected');
+      await open(page, '#/settings');
       await byTestId(page, 'page-settings').waitFor();
       // The console offers every command of the contract.
       const options = await byTestId(page, 'console-command').locator('option').allTextContents();
@@ -231,7 +190,7 @@ describe('browser UI on the headless server', () => {
       const result = JSON.parse(await text(page, 'console-result')) as { mode: string; version: string };
       expect(result).toMatchObject({ mode: 'headless', version });
       await screenshot(page, 'console-app-info');
-      expect(server.alive()).toBe(true);
+      expect(session.server.alive()).toBe(true);
       expect(errors).toEqual([]);
     },
     TEST_TIMEOUT,
@@ -241,7 +200,7 @@ describe('browser UI on the headless server', () => {
     'a wrong or missing token shows the auth-failed state and no API data, and a pasted token connects',
     async () => {
       const page = await newPage();
-      await page.goto(`${server.origin}/?token=wrong#/services`);
+      await page.goto(`${session.server.origin}/?token=wrong#/services`);
       await waitConnection(page, 'auth-failed');
       await byTestId(page, 'auth-failed').waitFor();
       expect(await text(page, 'auth-failed')).toContain('open the URL printed by npm run headless');
@@ -253,13 +212,13 @@ describe('browser UI on the headless server', () => {
       expect(await byTestId(page, 'info-version').count()).toBe(0);
       await screenshot(page, 'auth-failed');
 
-      await byTestId(page, 'token-input').fill(server.token);
+      await byTestId(page, 'token-input').fill(session.server.token);
       await byTestId(page, 'token-submit').click();
       await waitConnection(page, 'connected');
       await byTestId(page, 'info-version').waitFor();
 
       const bare = await newPage();
-      await bare.goto(`${server.origin}/`);
+      await bare.goto(`${session.server.origin}/`);
       await waitConnection(bare, 'auth-failed');
       await byTestId(bare, 'auth-failed').waitFor();
     },
@@ -269,10 +228,10 @@ describe('browser UI on the headless server', () => {
   it(
     'survives a lost connection: pending calls fail as unavailable, then it reconnects and resubscribes',
     async () => {
-      const proxy = await startProxy(server.port);
+      const proxy = await startProxy(session.server.port);
       try {
         const page = await newPage();
-        await page.goto(`http://127.0.0.1:${proxy.port}/?token=${server.token}#/settings`);
+        await page.goto(`http://127.0.0.1:${proxy.port}/?token=${session.server.token}#/settings`);
         await waitConnection(page, 'connected');
         await byTestId(page, 'info-version').waitFor();
 
@@ -310,10 +269,10 @@ describe('browser UI on the headless server', () => {
   it(
     'notices a link that goes silent without closing, and connects again',
     async () => {
-      const proxy = await startProxy(server.port);
+      const proxy = await startProxy(session.server.port);
       try {
         const page = await newPage();
-        await page.goto(`http://127.0.0.1:${proxy.port}/?token=${server.token}#/dashboard`);
+        await page.goto(`http://127.0.0.1:${proxy.port}/?token=${session.server.token}#/dashboard`);
         await waitConnection(page, 'connected');
         await byTestId(page, 'dashboard-row-selfcheck').waitFor();
         // Nothing closes: replies just stop (a laptop lid, a dead NAT entry). The UI's liveness
@@ -333,6 +292,6 @@ describe('browser UI on the headless server', () => {
   );
 
   it('leaves the server running after everything above', () => {
-    expect(server.alive(), server.output()).toBe(true);
+    expect(session.server.alive(), session.server.output()).toBe(true);
   });
 });
