@@ -171,7 +171,7 @@ export function parseCollectorConfig(
     return {
       ok: false,
       path: ['symbols', String(misspelled)],
-      error: `${symbols[misspelled]} is not a ${v} instrument: they are spelled like ${shape.example}`,
+      error: `${symbols[misspelled]} is not an instrument of ${v}: they are spelled like ${shape.example}`,
     };
   if (v.startsWith('okx-') && bookDepth > OKX_BOOK_LEVELS)
     return {

@@ -337,6 +337,13 @@ describe('alerts, events and settings in the browser UI', () => {
       expect(await byTestId(page, 'theme-light').isChecked()).toBe(true);
       await byTestId(page, 'theme-system').check();
       expect(await page.locator('html').getAttribute('data-theme')).toBe('system');
+      // `system` follows the OS, also when it switches while the page is open.
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await page.locator('html[data-palette="dark"]').waitFor();
+      expect(await background()).toBe(dark);
+      await page.emulateMedia({ colorScheme: 'light' });
+      await page.locator('html[data-palette="light"]').waitFor();
+      expect(await background()).not.toBe(dark);
       await byTestId(page, 'theme-dark').check();
       expect(await background()).toBe(dark);
       expect(errors).toEqual([]);

@@ -34,6 +34,7 @@ import {
   type VenueStats,
   listen,
   zeroCounters,
+  every,
 } from './venue-server';
 
 export interface DeribitCredits {
@@ -923,14 +924,7 @@ export class DeribitServer implements VenueServer {
 
   /** Runs `fn` every `ms` until the server closes; an exception costs that tick only. */
   private every(ms: number, fn: () => void): void {
-    const timer = setInterval(() => {
-      try {
-        fn();
-      } catch (error) {
-        console.error(`simulator deribit: timer failed: ${String(error)}`);
-      }
-    }, ms);
-    this.timers.push(timer);
+    this.timers.push(every('deribit', ms, fn));
   }
 }
 

@@ -23,6 +23,7 @@ import {
   type VenueStats,
   listen,
   zeroCounters,
+  every,
 } from './venue-server';
 
 export interface OkxServerOptions {
@@ -281,14 +282,7 @@ export class OkxServer implements VenueServer {
 
   /** Runs `fn` every `ms` until the server closes; an exception costs that tick only. */
   private every(ms: number, fn: () => void): void {
-    const timer = setInterval(() => {
-      try {
-        fn();
-      } catch (error) {
-        console.error(`simulator okx: timer failed: ${String(error)}`);
-      }
-    }, ms);
-    this.timers.push(timer);
+    this.timers.push(every('okx', ms, fn));
   }
 
   // ---- channels ------------------------------------------------------------------------------

@@ -55,6 +55,20 @@ export function zeroCounters(): Omit<VenueStats, 'connections'> {
   };
 }
 
+/**
+ * Runs `fn` every `ms` (a server's pushes and upkeep); an exception costs that tick only, reported
+ * under `who`. The caller clears the returned timer when it closes.
+ */
+export function every(who: string, ms: number, fn: () => void): NodeJS.Timeout {
+  return setInterval(() => {
+    try {
+      fn();
+    } catch (error) {
+      console.error(`simulator ${who}: timer failed: ${String(error)}`);
+    }
+  }, ms);
+}
+
 /** Listens on host:port (0: any free port); resolves with the port, rejects when it cannot bind. */
 export async function listen(http: Server, host: string, port: number): Promise<number> {
   await new Promise<void>((resolve, reject) => {

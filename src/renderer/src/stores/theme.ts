@@ -1,7 +1,8 @@
 /**
  * The colour theme of this window: dark, light, or whatever the system prefers. A per-window choice,
- * kept in localStorage (so it applies before the connection is up) and put into effect as
- * `data-theme` on <html>, which theme.css maps to its palette.
+ * kept in localStorage (so it applies before the connection is up) and put into effect on <html> as
+ * `data-theme` (the choice) and `data-palette` (light or dark, `system` resolved here and kept in step
+ * with the OS), which theme.css maps to its colours.
  */
 import { create } from 'zustand';
 import type { Theme } from '../../../shared/settings';
@@ -28,9 +29,16 @@ function readStored(): Theme {
   }
 }
 
+const prefersLight = window.matchMedia('(prefers-color-scheme: light)');
+
 function apply(theme: Theme): void {
-  document.documentElement.dataset.theme = theme;
+  const root = document.documentElement;
+  root.dataset.theme = theme;
+  root.dataset.palette = theme === 'system' ? (prefersLight.matches ? 'light' : 'dark') : theme;
 }
+
+// The OS switched between light and dark: a window that follows it follows now.
+prefersLight.addEventListener('change', () => apply(useThemeStore.getState().theme));
 
 export const useThemeStore = create<ThemeStore>()((set) => ({
   theme: readStored(),
