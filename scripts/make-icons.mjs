@@ -1,7 +1,9 @@
-// Draws Vigil's icons and writes them as PNGs under resources/: the app icon, and one tray icon per
-// status (healthy, degraded, failing, trading) at 1x and @2x. Shapes are signed-distance functions,
-// supersampled for antialiasing; PNG bytes are written by hand with zlib, so no image library is
-// needed. Deterministic: rerunning it rewrites identical files.  Usage: node scripts/make-icons.mjs
+// Draws Vigil's icons and writes them under resources/: the app icon, and per tray status (healthy,
+// degraded, failing, trading) a colour PNG at 1x and @2x (Linux), a macOS template image at 1x and
+// @2x (`<state>Template.png`: black plus alpha, which macOS tints for light and dark menu bars), and
+// a Windows .ico. Shapes are signed-distance functions, supersampled for antialiasing; PNG and ICO
+// bytes are written by hand with zlib, so no image library is needed. Deterministic: rerunning it
+// rewrites identical files.  Usage: node scripts/make-icons.mjs
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
@@ -36,6 +38,33 @@ function png(width, height, rgba) {
     chunk('IDAT', deflateSync(raw, { level: 9 })),
     chunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+// ---- ICO ----------------------------------------------------------------------------------------
+
+/**
+ * An ICO holding PNG images (read by Windows since Vista): a 6-byte header, a 16-byte directory entry
+ * per image (size, 32 bpp, byte length, offset), then the PNG files as they are.
+ */
+function ico(images) {
+  const header = Buffer.alloc(6 + 16 * images.length);
+  header.writeUInt16LE(0, 0); // reserved
+  header.writeUInt16LE(1, 2); // type: icon
+  header.writeUInt16LE(images.length, 4);
+  let offset = header.length;
+  images.forEach(({ size, bytes }, i) => {
+    const entry = 6 + 16 * i;
+    header.writeUInt8(size >= 256 ? 0 : size, entry); // width (0 means 256)
+    header.writeUInt8(size >= 256 ? 0 : size, entry + 1); // height
+    header.writeUInt8(0, entry + 2); // no palette
+    header.writeUInt8(0, entry + 3); // reserved
+    header.writeUInt16LE(1, entry + 4); // colour planes
+    header.writeUInt16LE(32, entry + 6); // bits per pixel
+    header.writeUInt32LE(bytes.length, entry + 8);
+    header.writeUInt32LE(offset, entry + 12);
+    offset += bytes.length;
+  });
+  return Buffer.concat([header, ...images.map((image) => image.bytes)]);
 }
 
 // ---- Shapes (in a unit square, y down; negative distance = inside) ---------------------------------
@@ -133,6 +162,7 @@ function render(size, layers, samples = 8) {
 
 const TEAL = hex('#2dd4bf');
 const WHITE = hex('#ffffff');
+const BLACK = hex('#000000');
 
 /** The watchful pulse: a heartbeat line across the icon. */
 const pulse = (x0, x1, yMid, amp, width) =>
@@ -242,15 +272,25 @@ const trayStates = {
   },
 };
 
+// Thicker strokes at small sizes, where a hairline would vanish.
+const trayStroke = (size) => (size <= 20 ? 0.15 : 0.12);
+
 function trayIcon(state, size) {
   const { colour, glyph } = trayStates[state];
-  // Thicker strokes at 16 px, where a hairline would vanish.
-  const stroke = size <= 16 ? 0.15 : 0.12;
   return render(size, [
     [circle(0.5, 0.5, 0.47), colour],
-    [glyph(stroke), WHITE],
+    [glyph(trayStroke(size)), WHITE],
   ]);
 }
+
+/** macOS template: only alpha counts, so the glyph is cut out of the disc and the shape alone tells the status. */
+function trayTemplate(state, size) {
+  const { glyph } = trayStates[state];
+  return render(size, [[subtract(circle(0.5, 0.5, 0.47), glyph(trayStroke(size))), BLACK]]);
+}
+
+/** Windows picks the size for the display's scaling: 16 px at 100 %, 20 at 125 %, 24 at 150 %, 32 at 200 %. */
+const WINDOWS_TRAY_SIZES = [16, 20, 24, 32, 40, 48];
 
 // ---- Output -------------------------------------------------------------------------------------
 
@@ -265,4 +305,7 @@ write('icon.png', appIcon());
 for (const state of Object.keys(trayStates)) {
   write(`tray/${state}.png`, trayIcon(state, 16));
   write(`tray/${state}@2x.png`, trayIcon(state, 32));
+  write(`tray/${state}Template.png`, trayTemplate(state, 16));
+  write(`tray/${state}Template@2x.png`, trayTemplate(state, 32));
+  write(`tray/${state}.ico`, ico(WINDOWS_TRAY_SIZES.map((size) => ({ size, bytes: trayIcon(state, size) }))));
 }

@@ -3,21 +3,41 @@
  * ./electron, which hold every decision (and their tests). Keep this file free of logic.
  */
 import { join } from 'node:path';
-import { BrowserWindow, app, dialog, ipcMain, protocol, session, shell } from 'electron';
+import {
+  BrowserWindow,
+  Menu,
+  Notification,
+  Tray,
+  app,
+  dialog,
+  ipcMain,
+  nativeImage,
+  protocol,
+  session,
+  shell,
+} from 'electron';
+import type { NativeImage } from 'electron';
+import { internalClient } from './api/internal-client';
 import { createCore, type Core } from './core';
 import { StoreError } from './store/store-error';
+import { createAlertNotifier } from './electron/alert-notifier';
 import { APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './electron/app-protocol';
 import { openExternalSafely } from './electron/external-links';
 import { registerIpc } from './electron/ipc';
 import { closeBeforeQuit, focusWindow } from './electron/lifecycle';
 import { APP_ENTRY_URL, APP_SCHEME, appOrigins } from './electron/origins';
+import { createTrayController } from './electron/tray-controller';
 import { denyAllPermissions, guardWebContents } from './electron/web-guards';
 import { mainWindowOptions } from './electron/window-options';
+import { urlForRoute } from './electron/window-route';
 import { buildPaths } from './paths';
 
 // Both must happen before 'ready'.
 protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
 app.enableSandbox();
+// Windows shows notifications only for a known app id: electron-builder.yml's appId, which the
+// installer gives the Start menu shortcut.
+if (process.platform === 'win32') app.setAppUserModelId('dev.vigil.app');
 
 if (!app.requestSingleInstanceLock()) {
   app.quit(); // another Vigil is running; it focuses its window (see 'second-instance')
@@ -30,6 +50,7 @@ function start(): void {
   // The dev server's URL is trusted only in an unpackaged (development) app.
   const devServerUrl = app.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL;
   const origins = appOrigins(devServerUrl);
+  const entryUrl = devServerUrl ?? APP_ENTRY_URL;
   const ownContents = new Set<number>();
   let mainWindow: BrowserWindow | null = null;
 
@@ -41,7 +62,7 @@ function start(): void {
     if (process.platform !== 'darwin') app.quit();
   });
 
-  const createWindow = (): BrowserWindow => {
+  const createWindow = (route?: string): BrowserWindow => {
     const icon = process.platform === 'linux' ? resourcePath('icon.png') : undefined;
     const window = new BrowserWindow(
       mainWindowOptions({ preload: join(paths.preloadDir, 'index.cjs'), icon }),
@@ -53,8 +74,22 @@ function start(): void {
       ownContents.delete(contentsId);
       if (mainWindow === window) mainWindow = null;
     });
-    void window.loadURL(devServerUrl ?? APP_ENTRY_URL);
+    const url = route === undefined ? null : urlForRoute('about:blank', route, entryUrl, origins);
+    void window.loadURL(url ?? entryUrl);
     return window;
+  };
+  const showWindow = (): void => {
+    mainWindow ??= createWindow(); // macOS and the tray: the window may have been closed
+    focusWindow(mainWindow);
+  };
+  // See window-route.ts: the route goes in as the URL's fragment, a same-document navigation.
+  const openAt = (route: string): void => {
+    if (mainWindow === null || mainWindow.isDestroyed()) mainWindow = createWindow(route);
+    else {
+      const url = urlForRoute(mainWindow.webContents.getURL(), route, entryUrl, origins);
+      if (url !== null) void mainWindow.webContents.loadURL(url);
+    }
+    focusWindow(mainWindow);
   };
 
   void app.whenReady().then(async () => {
@@ -100,15 +135,44 @@ function start(): void {
       origins,
       isOwnWindow: (contents) => ownContents.has(contents.id),
     });
+    const api = internalClient(core.router, core.events);
+    const tray = createTrayController<NativeImage, Menu>({
+      api,
+      platform: process.platform,
+      createTray: (image) => new Tray(image),
+      image: (file) => nativeImage.createFromPath(resourcePath(join('tray', file))),
+      buildMenu: (template) => Menu.buildFromTemplate(template),
+      confirm: async (message, detail) => {
+        const { response } = await dialog.showMessageBox({
+          type: 'warning',
+          message,
+          detail,
+          buttons: ['Start trading', 'Cancel'],
+          defaultId: 1, // Enter must not start a trader
+          cancelId: 1,
+          noLink: true,
+        });
+        return response === 0;
+      },
+      openWindow: showWindow,
+      quit: () => app.quit(),
+    });
+    const notifier = Notification.isSupported()
+      ? createAlertNotifier({
+          api,
+          notify: (options) => new Notification(options),
+          openAt,
+          windowFocused: () => mainWindow !== null && !mainWindow.isDestroyed() && mainWindow.isFocused(),
+        })
+      : null;
     closeBeforeQuit(app, async () => {
+      notifier?.dispose();
+      tray.dispose();
       ipc.dispose();
       await core.close();
     });
     mainWindow = createWindow();
-    app.on('activate', () => {
-      mainWindow ??= createWindow(); // macOS: the dock icon reopens the window
-      focusWindow(mainWindow);
-    });
+    app.on('activate', showWindow); // macOS: the dock icon reopens the window
   });
 }
 

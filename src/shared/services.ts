@@ -100,6 +100,18 @@ export const alertKinds = [
 ] as const;
 export type AlertKind = (typeof alertKinds)[number];
 
+/** How each alert kind is named to a person (the window's notifications and Events page, native ones). */
+export const alertKindLabel: Record<AlertKind, string> = {
+  'crash-loop': 'Crash loop',
+  fatal: 'Fatal: gave up',
+  'memory-soft': 'Memory over soft limit',
+  'memory-hard': 'Memory over hard limit',
+  survivors: 'Processes survived kill',
+  degraded: 'Degraded',
+  unresponsive: 'Unresponsive',
+  'data-gap': 'Market data gap',
+};
+
 export interface ServiceAlert {
   service: string;
   kind: AlertKind;

@@ -9,7 +9,8 @@
 import { useEffect, useState } from 'react';
 import type { FocusEvent, KeyboardEvent } from 'react';
 import { useApi } from '../connection-context';
-import { alertKindLabel, formatTimeOfDay } from '../lib/alert-kinds';
+import { alertKindLabel } from '../../../shared/services';
+import { formatTimeOfDay } from '../lib/alert-kinds';
 import { filtersHref } from '../lib/event-filters';
 import { hrefFor } from '../lib/route';
 import type { Toast } from '../stores/alerts';

@@ -6,7 +6,14 @@
 import { useState } from 'react';
 import type { ServiceInfo } from '../../../shared/services';
 import { useApi } from '../connection-context';
-import { canAcknowledge, canPause, canRestart, canResume, canStart, canStop } from '../lib/service-state';
+import {
+  canAcknowledge,
+  canPause,
+  canRestart,
+  canResume,
+  canStart,
+  canStop,
+} from '../../../shared/service-actions';
 import type { ServiceAction } from '../stores/actions';
 import { useActionsStore } from '../stores/actions';
 import { useConnectionStore } from '../stores/connection';

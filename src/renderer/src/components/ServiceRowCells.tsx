@@ -1,7 +1,7 @@
 /** The cells every service table shares, so Dashboard and Services show a service the same way. */
 import type { ServiceInfo } from '../../../shared/services';
 import { hrefFor } from '../lib/route';
-import { isUp } from '../lib/service-state';
+import { isUp } from '../../../shared/service-actions';
 import { Uptime } from './Elapsed';
 import { StateBadge } from './StateBadge';
 

@@ -1,16 +1,4 @@
-/** How each alert kind is named in the UI, decided in one place (notifications and the Events page). */
-import type { AlertKind } from '../../../shared/services';
-
-export const alertKindLabel: Record<AlertKind, string> = {
-  'crash-loop': 'Crash loop',
-  fatal: 'Fatal: gave up',
-  'memory-soft': 'Memory over soft limit',
-  'memory-hard': 'Memory over hard limit',
-  survivors: 'Processes survived kill',
-  degraded: 'Degraded',
-  unresponsive: 'Unresponsive',
-  'data-gap': 'Market data gap',
-};
+/** Alert display helpers; each kind's name is decided in src/shared/services (alertKindLabel). */
 
 /** Local wall-clock time of day: 13:37:05 (notifications are about now; the date is implied). */
 export function formatTimeOfDay(epochMs: number): string {

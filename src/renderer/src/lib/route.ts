@@ -1,35 +1,8 @@
-/** Hash routing: `#/services/selfcheck` → { page: 'services', param: 'selfcheck' }. */
+/** Hash routing in the window: the routes themselves are defined in src/shared/routes. */
 import { useSyncExternalStore } from 'react';
+import { parseHash, type Route } from '../../../shared/routes';
 
-export const pageIds = [
-  'dashboard',
-  'services',
-  'market',
-  'optimizer',
-  'trader',
-  'events',
-  'settings',
-] as const;
-export type PageId = (typeof pageIds)[number];
-
-export interface Route {
-  page: PageId;
-  param: string | null;
-}
-
-function isPageId(value: string): value is PageId {
-  return (pageIds as readonly string[]).includes(value);
-}
-
-export function parseHash(hash: string): Route {
-  const [first = '', second] = hash.replace(/^#\/?/, '').split('/');
-  const page = isPageId(first) ? first : 'dashboard';
-  return { page, param: second ? decodeURIComponent(second) : null };
-}
-
-export function hrefFor(page: PageId, param?: string): string {
-  return param === undefined ? `#/${page}` : `#/${page}/${encodeURIComponent(param)}`;
-}
+export { hrefFor, pageIds, parseHash, type PageId, type Route } from '../../../shared/routes';
 
 function subscribe(listener: () => void): () => void {
   window.addEventListener('hashchange', listener);

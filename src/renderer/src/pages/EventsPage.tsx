@@ -8,12 +8,11 @@ import type { KeyboardEvent, ReactNode } from 'react';
 import type { ApiErrorShape } from '../../../shared/errors';
 import type { AlertRecord, EventRecord } from '../../../shared/history';
 import type { AlertKind, ServiceState } from '../../../shared/services';
-import { serviceStates } from '../../../shared/services';
+import { alertKindLabel, serviceStates } from '../../../shared/services';
 import { ErrorNote } from '../components/ErrorNote';
 import { Page } from '../components/Page';
 import { StateBadge } from '../components/StateBadge';
 import { useApi } from '../connection-context';
-import { alertKindLabel } from '../lib/alert-kinds';
 import type { AlertStatus, EventFilters, EventsView, TimeRange } from '../lib/event-filters';
 import {
   alertKinds,

@@ -18,7 +18,7 @@ import { ServiceConfig } from '../components/service/ServiceConfig';
 import { ServiceTimeline } from '../components/service/ServiceTimeline';
 import { StateBadge } from '../components/StateBadge';
 import { formatLatency, formatTimestamp } from '../lib/format';
-import { isUp } from '../lib/service-state';
+import { isUp } from '../../../shared/service-actions';
 import { useConnectionStore } from '../stores/connection';
 import type { DetailTab } from '../stores/service-detail';
 import { detailTabs, forgetOutcome, showTab, useServiceDetailStore } from '../stores/service-detail';

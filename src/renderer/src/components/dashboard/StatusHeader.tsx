@@ -5,7 +5,7 @@
 import { useMemo } from 'react';
 import type { ServiceInfo, ServiceState } from '../../../../shared/services';
 import { serviceStates } from '../../../../shared/services';
-import { overallStatus, isTrading, traderMode } from '../../lib/dashboard-status';
+import { overallStatus, isTrading, traderMode } from '../../../../shared/service-status';
 import { filtersHref } from '../../lib/event-filters';
 import { hrefFor } from '../../lib/route';
 import { stateTone } from '../../lib/service-state';

@@ -6,9 +6,9 @@
 import { useState } from 'react';
 import type { ServiceInfo } from '../../../../shared/services';
 import { useApi } from '../../connection-context';
-import { traderMode, traderSymbols } from '../../lib/dashboard-status';
+import { traderMode, traderSymbols } from '../../../../shared/service-status';
 import { hrefFor } from '../../lib/route';
-import { canAcknowledge, canStart, canStop, isUp } from '../../lib/service-state';
+import { canAcknowledge, canStart, canStop, isUp } from '../../../../shared/service-actions';
 import { dismissActionError, runServiceAction, useActionsStore } from '../../stores/actions';
 import { useConnectionStore } from '../../stores/connection';
 import { Uptime } from '../Elapsed';

@@ -1,8 +1,9 @@
 /**
- * What the Dashboard says at a glance, decided in one place: the overall state in words, whether
- * trading is on, and what a trader service is configured to trade (read from its `config`).
+ * What the services' states add up to, decided in one place for the Dashboard and the tray: the
+ * overall state in words, whether trading is on, and what a trader service is configured to trade
+ * (read from its `config`).
  */
-import type { ServiceInfo } from '../../../shared/services';
+import type { ServiceInfo } from './services';
 
 export type OverallLevel = 'healthy' | 'degraded' | 'failing' | 'empty';
 
@@ -11,6 +12,8 @@ export interface OverallStatus {
   label: string;
   /** Why, in a few words per service ("e2e-crasher: backoff"); empty when all is well. */
   problems: { name: string; what: string }[];
+  /** How many services fail and how many are degraded (problems lists only the worse kind). */
+  counts: { failing: number; degraded: number };
 }
 
 export const overallLabels: Record<OverallLevel, string> = {
@@ -31,7 +34,9 @@ export function overallStatus(
   /** Services over their soft memory limit now (from the live metrics: ServiceInfo's figure is older). */
   overSoftLimit: readonly string[] = [],
 ): OverallStatus {
-  if (services.length === 0) return { level: 'empty', label: overallLabels.empty, problems: [] };
+  if (services.length === 0) {
+    return { level: 'empty', label: overallLabels.empty, problems: [], counts: { failing: 0, degraded: 0 } };
+  }
   const failing: OverallStatus['problems'] = [];
   const degraded: OverallStatus['problems'] = [];
   for (const s of services) {
@@ -55,9 +60,13 @@ export function overallStatus(
       degraded.push({ name: s.name, what: 'memory over soft limit' });
     }
   }
-  if (failing.length > 0) return { level: 'failing', label: overallLabels.failing, problems: failing };
-  if (degraded.length > 0) return { level: 'degraded', label: overallLabels.degraded, problems: degraded };
-  return { level: 'healthy', label: overallLabels.healthy, problems: [] };
+  const counts = { failing: failing.length, degraded: degraded.length };
+  if (failing.length > 0)
+    return { level: 'failing', label: overallLabels.failing, problems: failing, counts };
+  if (degraded.length > 0) {
+    return { level: 'degraded', label: overallLabels.degraded, problems: degraded, counts };
+  }
+  return { level: 'healthy', label: overallLabels.healthy, problems: [], counts };
 }
 
 function isUpState(s: ServiceInfo): boolean {
