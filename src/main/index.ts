@@ -24,10 +24,13 @@ import { createAlertNotifier } from './electron/alert-notifier';
 import { APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './electron/app-protocol';
 import { openExternalSafely } from './electron/external-links';
 import { registerIpc } from './electron/ipc';
-import { closeBeforeQuit, focusWindow } from './electron/lifecycle';
+import { focusWindow } from './electron/lifecycle';
+import { followStartAtLogin, launchCommand } from './electron/login-item';
 import { APP_ENTRY_URL, APP_SCHEME, appOrigins } from './electron/origins';
+import { installQuitSequence, quitQuestion, STOP_AND_QUIT } from './electron/quit-sequence';
 import { createTrayController } from './electron/tray-controller';
 import { denyAllPermissions, guardWebContents } from './electron/web-guards';
+import { guardWindowClose } from './electron/window-close';
 import { mainWindowOptions } from './electron/window-options';
 import { urlForRoute } from './electron/window-route';
 import { buildPaths } from './paths';
@@ -165,11 +168,46 @@ function start(): void {
           windowFocused: () => mainWindow !== null && !mainWindow.isDestroyed() && mainWindow.isFocused(),
         })
       : null;
-    closeBeforeQuit(app, async () => {
-      notifier?.dispose();
-      tray.dispose();
-      ipc.dispose();
-      await core.close();
+    // Quit: asks while a trader runs, stops every service in order, then quits (quit-sequence.ts).
+    const quit = installQuitSequence({
+      app,
+      services: () => core.supervisor.list(),
+      confirm: async (trading) => {
+        const parent = mainWindow?.isVisible() ? mainWindow : null; // hidden in the tray: no sheet
+        const question = quitQuestion(trading);
+        const answer = await (parent
+          ? dialog.showMessageBox(parent, question)
+          : dialog.showMessageBox(question));
+        return answer.response === STOP_AND_QUIT;
+      },
+      // The window keeps its events while the services stop, so it shows them stopping.
+      shutdown: async () => {
+        notifier?.dispose();
+        await core.close();
+        tray.dispose();
+        ipc.dispose();
+      },
+      capMs: () => core.supervisor.shutdownBudgetMs() + 15_000,
+      onStopping: () => mainWindow?.setTitle('Vigil — stopping services…'),
+    });
+    app.on('browser-window-created', (_event, window) =>
+      guardWindowClose(window, {
+        closeToTray: () => core.settings().desktop.closeToTray,
+        quitPhase: () => quit.phase,
+        platform: process.platform,
+        quit: () => app.quit(),
+      }),
+    );
+    followStartAtLogin(core.events, core.settings(), {
+      platform: process.platform,
+      setLoginItemSettings: (settings) => app.setLoginItemSettings(settings),
+      command: launchCommand({
+        isPackaged: app.isPackaged,
+        execPath: process.execPath,
+        appPath: app.getAppPath(),
+        env: process.env,
+      }),
+      env: process.env,
     });
     mainWindow = createWindow();
     app.on('activate', showWindow); // macOS: the dock icon reopens the window

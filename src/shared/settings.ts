@@ -29,6 +29,7 @@ const port = z
   .min(1024, 'must be a port from 1024 to 65535')
   .max(65535, 'must be a port from 1024 to 65535');
 const sampleIntervalMs = whole('ms', 1000, 60_000);
+const onOff = z.boolean({ error: 'must be true or false' });
 
 type Path = readonly string[];
 type Issue = z.ZodError['issues'][number];
@@ -107,6 +108,19 @@ const busSchema = z
     message: 'the nats backend needs natsUrl',
   });
 
+/**
+ * The desktop app's own behaviour; a headless Vigil keeps them (same data directory) but has no window
+ * to close and does not start at login.
+ */
+const desktopSchema = z
+  .object({
+    /** Closing the window hides it and Vigil keeps supervising; off: closing the window quits. */
+    closeToTray: onOff.default(true),
+    /** A login item (macOS, Windows) or an XDG autostart entry (Linux). */
+    startAtLogin: onOff.default(false),
+  })
+  .strict();
+
 export const settingsSchema = z
   .object({
     // prefault: a missing group is parsed from {}, so its field defaults (and rules) apply.
@@ -118,6 +132,7 @@ export const settingsSchema = z
       .strict()
       .prefault({}),
     bus: busSchema.prefault({}),
+    desktop: desktopSchema.prefault({}),
   })
   .strict();
 
@@ -141,6 +156,7 @@ export const settingsPatchSchema = z
       .object({ backend: busBackend.optional(), natsUrl: natsUrl.nullable().optional() })
       .strict()
       .optional(),
+    desktop: z.object({ closeToTray: onOff.optional(), startAtLogin: onOff.optional() }).strict().optional(),
   })
   .strict();
 

@@ -38,6 +38,7 @@ async function openAlertCount(page: Page): Promise<number> {
 
 interface Settings {
   retention: { rawHours: number; minuteDays: number; hourDays: number };
+  desktop: { closeToTray: boolean; startAtLogin: boolean };
 }
 
 describe('alerts, events and settings in the browser UI', () => {
@@ -323,6 +324,26 @@ describe('alerts, events and settings in the browser UI', () => {
       await byTestId(page, 'settings-revert').click();
       expect(await byTestId(page, 'setting-retention-hourDays').inputValue()).toBe('365');
       await call('settings.update', { patch: { retention: { minuteDays: 30 } } });
+
+      // Desktop settings: shown with their labels and explained here (a headless Vigil has no window,
+      // tray or login item), and saved all the same.
+      const toTray = page.getByLabel('Close to tray');
+      expect(await toTray.getAttribute('data-testid')).toBe('setting-desktop-closeToTray');
+      expect(await toTray.isChecked()).toBe(true);
+      expect(await page.getByLabel('Start at login').isChecked()).toBe(false);
+      expect(await text(page, 'settings-desktop-note')).toMatch(
+        /desktop app only\. This page talks to a headless/,
+      );
+      await toTray.uncheck();
+      await byTestId(page, 'settings-status').filter({ hasText: '1 unsaved change.' }).waitFor();
+      await save.click();
+      await byTestId(page, 'settings-status').filter({ hasText: 'Saved.' }).waitFor();
+      expect((await call<Settings>('settings.get')).desktop).toEqual({
+        closeToTray: false,
+        startAtLogin: false,
+      });
+      await call('settings.update', { patch: { desktop: { closeToTray: true } } });
+      await byTestId(page, 'setting-desktop-closeToTray').and(page.locator(':checked')).waitFor();
 
       // Theme: applied at once through data-theme, kept across a reload.
       const background = () => page.evaluate<string>('getComputedStyle(document.body).backgroundColor');

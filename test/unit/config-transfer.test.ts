@@ -112,6 +112,7 @@ function fullConfig(): VigilConfig {
       ports: { headless: 9420, health: 9421 },
       history: { sampleIntervalMs: 5000 },
       bus: { backend: 'nats', natsUrl: 'nats://127.0.0.1:4222' },
+      desktop: { closeToTray: false, startAtLogin: true },
     },
   };
 }

@@ -399,6 +399,24 @@ describe('service runner', () => {
     expect(r.info()).toMatchObject({ state: 'stopped', lastExit: { signal: 'SIGKILL' } });
   });
 
+  it('killNow ends a stop under way at once (shutdown past its bound), and does nothing when stopped', async () => {
+    const r = runner(definition({ kind: 'custom', stop: { timeoutMs: 60_000 } }));
+    await r.killNow();
+    await r.start();
+    launcher.last.say({ type: 'ready' });
+    launcher.last.onStopSignal = 'ignore';
+    let stopped = false;
+    const stopping = r.stop().then(() => (stopped = true));
+    await tick(1000);
+    expect(stopped).toBe(false);
+    await r.killNow();
+    await tick(0);
+    await stopping;
+    expect(launcher.last.killed).toBe(true);
+    expect(r.info()).toMatchObject({ state: 'stopped', lastExit: { signal: 'SIGKILL' } });
+    expect(Date.now() - transitions.find((t) => t.to === 'stopping')!.at).toBeLessThan(60_000);
+  });
+
   it('manual restart starts from a clean slate', async () => {
     const r = runner(definition({ kind: 'collector' }));
     await r.start();

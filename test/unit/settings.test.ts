@@ -14,6 +14,7 @@ const DEFAULTS: Settings = {
   ports: { headless: 7420, health: null },
   history: { sampleIntervalMs: 2000 },
   bus: { backend: 'embedded', natsUrl: null },
+  desktop: { closeToTray: true, startAtLogin: false },
 };
 
 /** The error of a patch that must fail, with its field and message. */
@@ -55,6 +56,8 @@ describe('settings schema', () => {
     [{ ports: { health: 0 } }, ['ports', 'health']],
     [{ history: { sampleIntervalMs: 999 } }, ['history', 'sampleIntervalMs']],
     [{ history: { sampleIntervalMs: 60_001 } }, ['history', 'sampleIntervalMs']],
+    [{ desktop: { closeToTray: 'yes' } }, ['desktop', 'closeToTray']],
+    [{ desktop: { startAtLogin: 1 } }, ['desktop', 'startAtLogin']],
   ])('refuses out-of-bounds %j', (input, path) => {
     const r = settingsSchema.safeParse(input);
     expect(r.success).toBe(false);
@@ -68,6 +71,7 @@ describe('settings schema', () => {
       ports: { headless: 65535, health: 1024 },
       history: { sampleIntervalMs: 60_000 },
       bus: { backend: 'nats' as const, natsUrl: 'tls://bus.example:4222' },
+      desktop: { closeToTray: false, startAtLogin: true },
     };
     expect(settingsSchema.parse(edges)).toEqual(edges);
     expect(settingsSchema.safeParse({ retention: { rawHours: 1, minuteDays: 1, hourDays: 1 } }).success).toBe(
@@ -120,6 +124,7 @@ describe('applySettingsPatch', () => {
         ports: { headless: 9100, health: 9001 },
         history: { sampleIntervalMs: 2000 },
         bus: { backend: 'embedded', natsUrl: null },
+        desktop: { closeToTray: true, startAtLogin: false },
       },
     });
   });
@@ -226,5 +231,30 @@ describe('bus settings', () => {
     expect(refused({ bus: { natsUrl: 'http://x' } }).field).toMatch(/bus\.natsUrl/);
     const r = applySettingsPatch(DEFAULTS, { bus: { backend: 'nats', natsUrl: 'nats://127.0.0.1:4222' } });
     expect(r.ok && r.settings.bus).toEqual({ backend: 'nats', natsUrl: 'nats://127.0.0.1:4222' });
+  });
+});
+
+describe('desktop settings', () => {
+  it('default to closing to the tray and not starting at login', () => {
+    expect(defaultSettings().desktop).toEqual({ closeToTray: true, startAtLogin: false });
+    // Settings stored before the group existed get it from the defaults.
+    expect(settingsSchema.parse({ theme: 'light' }).desktop).toEqual({
+      closeToTray: true,
+      startAtLogin: false,
+    });
+  });
+
+  it('patch one at a time; anything but a boolean is refused at its field', () => {
+    const r = applySettingsPatch(DEFAULTS, { desktop: { startAtLogin: true } });
+    expect(r.ok && r.settings.desktop).toEqual({ closeToTray: true, startAtLogin: true });
+    expect(refused({ desktop: { closeToTray: 'false' } })).toEqual({
+      code: 'invalid_input',
+      message: 'settings.desktop.closeToTray: must be true or false',
+      field: 'settings.desktop.closeToTray',
+    });
+    expect(refused({ desktop: { startAtLogin: null } }).field).toBe('settings.desktop.startAtLogin');
+    expect(refused({ desktop: { hideDock: true } }).field).toBe('settings.desktop.hideDock');
+    expect(refused({ desktop: null }).field).toBe('settings.desktop');
+    expect(settingsPatchSchema.parse({ desktop: {} })).toEqual({ desktop: {} });
   });
 });

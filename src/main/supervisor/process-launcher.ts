@@ -48,6 +48,12 @@ export class ProcessLauncher implements Launcher {
     if (t) t.known = mergeKnown(t.known, pids);
   }
 
+  /** True once the OS shows nothing of the service's last tree (its record goes only then). */
+  async isGone(service: string): Promise<boolean> {
+    const t = this.tracked.get(service);
+    return t === undefined || waitUntilGone(t, 0);
+  }
+
   launch(
     def: ServiceDefinition,
     events: { onMessage(m: unknown): void; onExit(e: ExitReport): void },

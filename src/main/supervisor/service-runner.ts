@@ -341,6 +341,16 @@ export class ServiceRunner {
     else if (!problem && fromDependency) this.setHealth('healthy', 'dependencies are running again');
   }
 
+  /**
+   * SIGKILL to the whole tree now, outside the request queue: for a stop that overran its bound at
+   * shutdown (the stop under way then finds the tree gone and finishes).
+   */
+  async killNow(): Promise<void> {
+    // handle is unset for the instant between creating a run and the launcher returning
+    const handle = this.run?.handle as ProcessHandle | undefined;
+    if (handle) this.reportSurvivors(await handle.kill());
+  }
+
   /** Clears every timer; the process layer's own cleanup still applies. */
   dispose(): void {
     for (const name of [...this.timers.keys()]) this.clearTimer(name);

@@ -34,6 +34,7 @@ import { ProcessLauncher } from './process-launcher';
 import { reconcileLeftovers, RunStateFile } from './run-state-file';
 import { ServiceLog } from './service-log';
 import { ServiceRunner, type Launcher } from './service-runner';
+import { shutdownBudgetMs, stopInOrder, type StoppableService } from './shutdown';
 import { TreeSampler } from './tree-sampler';
 
 /** Where the supervisor's decisions are kept (the SQLite store in the app; nothing in some tests). */
@@ -165,6 +166,7 @@ export class Supervisor {
   /** Starts a service after the services it depends on are running. */
   async start(name: string): Promise<ServiceInfo> {
     const runner = this.find(name);
+    this.refuseWhileClosing(name);
     for (const dep of this.dependencyOrder(name).slice(0, -1)) {
       const d = this.find(dep);
       if (d.current === 'running') continue;
@@ -181,6 +183,8 @@ export class Supervisor {
         );
       }
     }
+    // Its dependencies took a while: Vigil may have begun shutting down meanwhile.
+    this.refuseWhileClosing(name);
     return runner.start();
   }
 
@@ -189,7 +193,9 @@ export class Supervisor {
   }
 
   restart(name: string): Promise<ServiceInfo> {
-    return this.find(name).restart();
+    const runner = this.find(name);
+    this.refuseWhileClosing(name);
+    return runner.restart();
   }
 
   pause(name: string): Promise<ServiceInfo> {
@@ -262,20 +268,35 @@ export class Supervisor {
     return { removed: name };
   }
 
-  /** Stops everything: traders first, then dependents before what they depend on. */
+  /**
+   * The order autostart starts services in: each one after what it depends on. Closing stops them in
+   * the exact reverse of it, traders first (see shutdown.ts).
+   */
+  startOrder(): string[] {
+    const seen = new Set<string>();
+    return [...this.runners.keys()].flatMap((n) => this.dependencyOrder(n, seen));
+  }
+
+  /** The longest close() may take to stop the services as they are now (every bound reached). */
+  shutdownBudgetMs(): number {
+    return shutdownBudgetMs(this.stoppable());
+  }
+
+  /**
+   * Stops everything: traders first, then the rest in the exact reverse of the start order, each
+   * bounded (shutdown.ts), then checks with the OS that no service's process is left.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
       for (const t of this.timers) clearInterval(t);
       const all = [...this.runners.values()];
-      await Promise.all(
-        all.filter((r) => r.definition.kind === 'trader').map((r) => r.stop('Vigil is shutting down')),
-      );
-      const depth = new Map(all.map((r) => [r.name, this.depth(r.name)]));
-      const levels = [...new Set(depth.values())].sort((a, b) => b - a);
-      for (const level of levels) {
-        await Promise.all(
-          all.filter((r) => depth.get(r.name) === level).map((r) => r.stop('Vigil is shutting down')),
-        );
+      const report = await stopInOrder(this.stoppable());
+      if (report.overran.length > 0 || report.survivors.length > 0) {
+        this.eventLog.append({
+          type: 'shutdown-forced',
+          overran: report.overran,
+          survivors: report.survivors,
+        });
       }
       for (const r of all) r.dispose();
       await this.view?.then((b) => b.close()).catch(() => undefined);
@@ -378,7 +399,8 @@ export class Supervisor {
   }
 
   private async autostart(): Promise<void> {
-    for (const name of this.topologicalOrder()) {
+    for (const name of this.startOrder()) {
+      if (this.closing) return;
       const runner = this.runners.get(name);
       if (!runner?.definition.autostart || runner.definition.kind === 'trader') continue;
       try {
@@ -609,15 +631,28 @@ export class Supervisor {
     return [...deps.flatMap((d) => this.dependencyOrder(d, seen)), name];
   }
 
-  private topologicalOrder(): string[] {
-    const seen = new Set<string>();
-    return [...this.runners.keys()].flatMap((n) => this.dependencyOrder(n, seen));
+  /** Every service as shutdown.ts sees it, in start order. */
+  private stoppable(): StoppableService[] {
+    return this.startOrder().map((name) => {
+      const runner = this.find(name);
+      return {
+        name,
+        kind: runner.definition.kind,
+        state: runner.current,
+        stopTimeoutMs: runner.definition.stop.timeoutMs,
+        stop: () => runner.stop('Vigil is shutting down'),
+        kill: () => {
+          this.serviceLog(name).note('shutting down: killing what is left of its process tree');
+          return runner.killNow();
+        },
+        // The launcher keeps a tree's record until the OS shows none of it left.
+        isGone: () => this.processLauncher?.isGone(name) ?? Promise.resolve(runner.pid === null),
+      };
+    });
   }
 
-  private depth(name: string, stack: string[] = []): number {
-    if (stack.includes(name)) return 0;
-    const deps = this.runners.get(name)?.definition.dependsOn ?? [];
-    return deps.length === 0 ? 0 : 1 + Math.max(...deps.map((d) => this.depth(d, [...stack, name])));
+  private refuseWhileClosing(name: string): void {
+    if (this.closing) throw new ApiError('conflict', `${name} cannot start: Vigil is shutting down`);
   }
 
   private findCycle(def: ServiceDefinition): string[] | null {

@@ -13,6 +13,7 @@ import type { Draft, FieldPath } from '../lib/settings-form';
 import {
   changedFields,
   checkDraft,
+  desktopOnlyNote,
   draftOf,
   fieldOfError,
   fieldSections,
@@ -21,6 +22,7 @@ import {
   patchOf,
   rebase,
 } from '../lib/settings-form';
+import { useAppInfoStore } from '../stores/app-info';
 import { useConnectionStore } from '../stores/connection';
 import { followSettings, loadSettings, useSettingsStore } from '../stores/settings';
 import { ErrorNote } from './ErrorNote';
@@ -61,6 +63,7 @@ type ServerRefusal = { field: FieldPath | null; error: ApiErrorShape };
 function LoadedForm({ server }: { server: Settings }) {
   const api = useApi();
   const connected = useConnectionStore((s) => s.status.state === 'connected');
+  const info = useAppInfoStore((s) => s.info);
   const [base, setBase] = useState(server);
   const [draft, setDraft] = useState<Draft>(() => draftOf(server));
   const [refusal, setRefusal] = useState<ServerRefusal | null>(null);
@@ -122,6 +125,11 @@ function LoadedForm({ server }: { server: Settings }) {
       {fieldSections.map((section) => (
         <fieldset className="form-section" key={section.title}>
           <legend className="section-title">{section.title}</legend>
+          {section.desktopOnly && (
+            <p className="form-hint muted section-note" data-testid="settings-desktop-note">
+              {desktopOnlyNote(info)}
+            </p>
+          )}
           {section.fields.map((path) => (
             <SettingField
               key={path}
@@ -208,7 +216,15 @@ function SettingField({
     <div className="form-field" data-changed={changed} data-invalid={error !== undefined}>
       <label htmlFor={id}>{spec.label}</label>
       <div className="form-control">
-        {spec.type === 'choice' ? (
+        {spec.type === 'toggle' ? (
+          <input
+            {...common}
+            className="checkbox"
+            type="checkbox"
+            checked={value === 'true'}
+            onChange={(e) => onChange(String(e.target.checked))}
+          />
+        ) : spec.type === 'choice' ? (
           <select {...common} onChange={(e) => onChange(e.target.value)}>
             {spec.options?.map((o) => (
               <option key={o.value} value={o.value}>

@@ -3,6 +3,7 @@
  * by the very schemas the API applies (`settingsSchema` for the whole, then `applySettingsPatch`, the
  * function `settings.update` runs), so the form refuses exactly what the server would.
  */
+import type { AppInfo } from '../../../shared/api';
 import type { Settings, SettingsPatch } from '../../../shared/settings';
 import { settingsSchema } from '../../../shared/settings';
 
@@ -15,14 +16,16 @@ export const fieldPaths = [
   'bus.natsUrl',
   'ports.headless',
   'ports.health',
+  'desktop.closeToTray',
+  'desktop.startAtLogin',
 ] as const;
 export type FieldPath = (typeof fieldPaths)[number];
 
 export interface FieldSpec {
   path: FieldPath;
   label: string;
-  /** int: a whole number; nullable: empty means "none" (null); choice: one of `options`. */
-  type: 'int' | 'int-nullable' | 'text-nullable' | 'choice';
+  /** int: a whole number; nullable: empty means "none" (null); choice: one of `options`; toggle: on or off. */
+  type: 'int' | 'int-nullable' | 'text-nullable' | 'choice' | 'toggle';
   unit?: string;
   options?: readonly { value: string; label: string }[];
   hint: string;
@@ -85,9 +88,26 @@ export const fieldSpecs: Record<FieldPath, FieldSpec> = {
     type: 'int-nullable',
     hint: 'A separate health endpoint. Empty: none.',
   },
+  'desktop.closeToTray': {
+    path: 'desktop.closeToTray',
+    label: 'Close to tray',
+    type: 'toggle',
+    hint:
+      'Closing the window keeps Vigil and its services running; open it again from the tray icon or by ' +
+      'starting Vigil again. Off: closing the window quits, after stopping the services (on macOS the ' +
+      'app stays in the Dock).',
+  },
+  'desktop.startAtLogin': {
+    path: 'desktop.startAtLogin',
+    label: 'Start at login',
+    type: 'toggle',
+    hint:
+      'macOS and Windows: a login item. Linux: Electron has no login items there, so Vigil writes an ' +
+      'autostart entry, ~/.config/autostart/vigil.desktop, which most desktops (GNOME, KDE, Xfce) honour.',
+  },
 };
 
-export const fieldSections: { title: string; fields: FieldPath[] }[] = [
+export const fieldSections: { title: string; fields: FieldPath[]; desktopOnly?: boolean }[] = [
   {
     title: 'History retention',
     fields: ['retention.rawHours', 'retention.minuteDays', 'retention.hourDays'],
@@ -95,7 +115,22 @@ export const fieldSections: { title: string; fields: FieldPath[] }[] = [
   { title: 'Sampling', fields: ['history.sampleIntervalMs'] },
   { title: 'Market-data bus', fields: ['bus.backend', 'bus.natsUrl'] },
   { title: 'Ports', fields: ['ports.headless', 'ports.health'] },
+  { title: 'Desktop app', fields: ['desktop.closeToTray', 'desktop.startAtLogin'], desktopOnly: true },
 ];
+
+/**
+ * What a desktop-only section says about where it applies. In the browser UI of a headless Vigil the
+ * settings are shown, editable and kept, but explained: they act only in the desktop app.
+ */
+export function desktopOnlyNote(info: Pick<AppInfo, 'mode'> | null): string {
+  if (info?.mode === 'headless') {
+    return (
+      'These apply to the desktop app only. This page talks to a headless Vigil, which has no window, ' +
+      'tray or login item: they are saved here and take effect when the desktop app runs on this data directory.'
+    );
+  }
+  return 'These apply to the desktop app only (a headless Vigil keeps them but has no window or tray).';
+}
 
 /** The form's text, one string per field. */
 export type Draft = Record<FieldPath, string>;
@@ -146,6 +181,8 @@ function parseField(spec: FieldSpec, text: string): { value: unknown } | string 
   switch (spec.type) {
     case 'choice':
       return { value: t };
+    case 'toggle':
+      return t === 'true' || t === 'false' ? { value: t === 'true' } : 'must be on or off';
     case 'text-nullable':
       return { value: t === '' ? null : t };
     case 'int':
