@@ -152,7 +152,15 @@ describe('headless process', () => {
     const second = launch(['--port', '0', '--data-dir', dir, '--token', token]);
     await serving(second.output);
     for (const pid of pids) expect(await gone(pid, 5000), `pid ${pid} outlived the next start`).toBe(true);
-    const events = readFileSync(join(dir, 'logs', 'supervisor.log'), 'utf8');
-    expect(events).toContain('leftover-killed');
+    // The event log is written asynchronously: wait for the line rather than read once.
+    const logFile = join(dir, 'logs', 'supervisor.log');
+    const logged = async (): Promise<boolean> => {
+      for (const until = Date.now() + 10_000; Date.now() < until;) {
+        if (existsSync(logFile) && readFileSync(logFile, 'utf8').includes('leftover-killed')) return true;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return false;
+    };
+    expect(await logged(), 'supervisor.log names the leftover-killed event').toBe(true);
   });
 });
