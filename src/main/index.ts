@@ -159,6 +159,7 @@ function start(): void {
       },
       openWindow: showWindow,
       quit: () => app.quit(),
+      showError: (title, message) => dialog.showErrorBox(title, message),
     });
     const notifier = Notification.isSupported()
       ? createAlertNotifier({

@@ -97,6 +97,7 @@ function setup(services: ServiceInfo[], overrides: Partial<TrayControllerOptions
   const openWindow = vi.fn();
   const quit = vi.fn();
   const log = vi.fn();
+  const showError = vi.fn();
   const controller = createTrayController<Image, Menu>({
     api: core.api,
     platform: 'linux',
@@ -110,6 +111,7 @@ function setup(services: ServiceInfo[], overrides: Partial<TrayControllerOptions
     confirm,
     openWindow,
     quit,
+    showError,
     log,
     ...overrides,
   });
@@ -119,6 +121,7 @@ function setup(services: ServiceInfo[], overrides: Partial<TrayControllerOptions
     confirm,
     openWindow,
     quit,
+    showError,
     log,
     get tray(): FakeTray {
       expect(trays).toHaveLength(1);
@@ -317,7 +320,7 @@ describe('menu actions', () => {
     expect(t.tray.image).toEqual({ file: 'healthy.png' });
   });
 
-  it('a trader that vanished before the question is not started, and the log says why', async () => {
+  it('a trader that vanished before the question is not started, and the person is told why', async () => {
     const t = setup([paperTrader()]);
     t.confirm.mockResolvedValue(true);
     await t.controller.ready;
@@ -326,6 +329,7 @@ describe('menu actions', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(t.confirm).not.toHaveBeenCalled();
     expect(t.core.count('services.start')).toBe(0);
-    expect(t.log).toHaveBeenCalledWith('cannot start alpha: no service named "alpha"');
+    expect(t.log).toHaveBeenCalledWith('start alpha failed: no service named "alpha"');
+    expect(t.showError).toHaveBeenCalledWith('Could not start alpha', 'no service named "alpha"');
   });
 });

@@ -45,6 +45,8 @@ export interface TrayControllerOptions<Image, Menu> {
   /** Shows and focuses the window (creating it if it was closed). */
   openWindow(): void;
   quit(): void;
+  /** Tells the person an action from the menu failed (they clicked; a log line alone is unseen). */
+  showError(title: string, message: string): void;
   log?: (message: string) => void;
   /** Events closer together than this make one rebuild. */
   coalesceMs?: number;
@@ -160,23 +162,24 @@ export function createTrayController<Image, Menu>(
   /** Start (after a yes) or stop one trader; its items stay disabled meanwhile. */
   const trade = async (what: 'start' | 'stop', name: string): Promise<void> => {
     if (busy.has(name)) return;
+    const failed = (reason: string): void => {
+      log(`${what} ${name} failed: ${reason}`);
+      options.showError(`Could not ${what} ${name}`, reason);
+    };
     busy.add(name);
     schedule();
     try {
       if (what === 'start') {
         // Read afresh: the confirmation must name what will run now, not what the menu showed.
         const current = await api.services.get({ name });
-        if (!current.ok) {
-          log(`cannot start ${name}: ${current.error.message}`);
-          return;
-        }
+        if (!current.ok) return failed(current.error.message);
         const { message, detail } = startTradingPrompt(current.result);
         if (!(await options.confirm(message, detail))) return;
       }
       const res = what === 'start' ? await api.services.start({ name }) : await api.services.stop({ name });
-      if (!res.ok) log(`${what} ${name} failed: ${res.error.message}`);
+      if (!res.ok) failed(res.error.message);
     } catch (error) {
-      log(`${what} ${name} failed: ${String(error)}`);
+      failed(error instanceof Error ? error.message : String(error));
     } finally {
       busy.delete(name);
       schedule();
