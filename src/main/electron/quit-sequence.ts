@@ -6,6 +6,7 @@
  * while it asks or stops change nothing.
  */
 import type { ServiceInfo, ServiceState } from '../../shared/services';
+import { traderMode, traderSymbols, type TraderMode } from '../../shared/service-status';
 
 interface PreventableEvent {
   preventDefault(): void;
@@ -16,12 +17,10 @@ export interface QuittingApp {
   quit(): void;
 }
 
-export type TradingMode = 'paper' | 'live' | 'unknown';
-
 export interface TradingSummary {
   traders: string[];
   /** live if any trader is live, unknown if any cannot be told, else paper. */
-  mode: TradingMode;
+  mode: TraderMode;
   /** Every symbol the traders name in their configuration (empty: none says). */
   symbols: string[];
 }
@@ -30,32 +29,16 @@ export interface TradingSummary {
 const TRADING: ReadonlySet<ServiceState> = new Set(['starting', 'running', 'paused', 'reloading', 'backoff']);
 
 /**
- * What is trading now, as the question names it; null when nothing is. Mode and symbols come from
- * each trader's `config` as on the dashboard's trader card: a built-in trader without `config.mode`
- * runs on paper, for a custom command Vigil cannot know.
+ * What is trading now, as the question names it; null when nothing is. Mode and symbols are read as
+ * the dashboard's trader card and the tray read them (src/shared/service-status.ts).
  */
 export function tradingNow(services: readonly ServiceInfo[]): TradingSummary | null {
   const traders = services.filter((s) => s.kind === 'trader' && TRADING.has(s.state));
   if (traders.length === 0) return null;
-  const modes = traders.map(modeOf);
-  const mode: TradingMode = modes.includes('live') ? 'live' : modes.includes('unknown') ? 'unknown' : 'paper';
-  const symbols = [...new Set(traders.flatMap(symbolsOf))];
+  const modes = traders.map((t) => traderMode(t).mode);
+  const mode: TraderMode = modes.includes('live') ? 'live' : modes.includes('unknown') ? 'unknown' : 'paper';
+  const symbols = [...new Set(traders.flatMap((t) => traderSymbols(t) ?? []))];
   return { traders: traders.map((t) => t.name), mode, symbols };
-}
-
-function modeOf(s: ServiceInfo): TradingMode {
-  const raw = s.definition.config?.mode;
-  if (typeof raw === 'string') {
-    const mode = raw.trim().toLowerCase();
-    return mode === 'paper' || mode === 'live' ? mode : 'unknown';
-  }
-  return s.definition.program.type === 'builtin' ? 'paper' : 'unknown';
-}
-
-function symbolsOf(s: ServiceInfo): string[] {
-  const raw = s.definition.config?.symbols;
-  const list = Array.isArray(raw) ? raw : [raw];
-  return list.filter((x): x is string => typeof x === 'string' && x.trim() !== '').map((x) => x.trim());
 }
 
 /** The answer that quits; the other one, the default, keeps everything running. */
