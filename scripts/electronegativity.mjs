@@ -15,7 +15,13 @@ const accepted = JSON.parse(
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 const require = createRequire(join(root, 'package.json'));
-const runnerPath = require.resolve('@doyensec/electronegativity');
+let runnerPath;
+try {
+  runnerPath = require.resolve('@doyensec/electronegativity');
+} catch {
+  console.error('@doyensec/electronegativity is not installed (a devDependency): run `npm install` first.');
+  process.exit(1);
+}
 const tool = createRequire(runnerPath);
 const toolVersion = JSON.parse(readFileSync(join(dirname(runnerPath), '..', 'package.json'), 'utf8')).version;
 
