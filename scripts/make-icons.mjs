@@ -1,12 +1,13 @@
-// Draws Vigil's icons and writes them under resources/: the app icon, and per tray status (healthy,
-// degraded, failing, trading) a colour PNG at 1x and @2x (Linux), a macOS template image at 1x and
-// @2x (`<state>Template.png`: black plus alpha, which macOS tints for light and dark menu bars), and
-// a Windows .ico. Shapes are signed-distance functions, supersampled for antialiasing; PNG and ICO
-// bytes are written by hand with zlib, so no image library is needed. Deterministic: rerunning it
-// rewrites identical files.  Usage: node scripts/make-icons.mjs
+// Draws Vigil's icons and writes them under resources/: the app icon (icon.png, and the installers'
+// icon.icns for macOS, icon.ico for Windows and icons/NxN.png for Linux), and per tray status
+// (healthy, degraded, failing, trading) a colour PNG at 1x and @2x (Linux), a macOS template image
+// at 1x and @2x (`<state>Template.png`: black plus alpha, which macOS tints for light and dark menu
+// bars), and a Windows .ico. Shapes are signed-distance functions, supersampled for antialiasing;
+// PNG, ICNS and ICO bytes are written by hand with zlib, so no image library is needed.
+// Deterministic: rerunning it rewrites identical files.  Usage: node scripts/make-icons.mjs
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
+import { crc32, deflateSync, inflateSync } from 'node:zlib';
 
 const root = join(import.meta.dirname, '..', 'resources');
 
@@ -43,8 +44,9 @@ function png(width, height, rgba) {
 // ---- ICO ----------------------------------------------------------------------------------------
 
 /**
- * An ICO holding PNG images (read by Windows since Vista): a 6-byte header, a 16-byte directory entry
- * per image (size, 32 bpp, byte length, offset), then the PNG files as they are.
+ * ICO (Windows): a 6-byte header, a 16-byte directory entry per image (size, 32 bpp, byte length,
+ * offset), then the images as they are: PNG files (read by Windows since Vista) or BMP bitmaps
+ * (icoBitmap below).
  */
 function ico(images) {
   const header = Buffer.alloc(6 + 16 * images.length);
@@ -179,7 +181,7 @@ const pulse = (x0, x1, yMid, amp, width) =>
     width,
   );
 
-function appIcon() {
+function appIcon(size = 1024) {
   // macOS-style body: a rounded square inset from the canvas edge.
   const body = roundedSquare(0.09, 0.19);
   const background = (x, y) => {
@@ -199,14 +201,124 @@ function appIcon() {
     0.12,
   );
   return render(
-    1024,
+    size,
     [
       [body, background],
       [subtract(watchRing, gap), hex('#2dd4bf', 0.35)],
       [line, TEAL],
     ],
-    4,
+    // 16 samples a pixel are plenty at 512 px and up; small sizes need more to keep thin lines smooth.
+    size >= 512 ? 4 : 8,
   );
+}
+
+// ---- App icon containers for the installers (electron-builder.yml: mac/win/linux.icon) ------------
+
+const appIconPngs = new Map();
+/** One rendering per size, shared by the three containers. */
+function appIconPng(size) {
+  if (!appIconPngs.has(size)) appIconPngs.set(size, appIcon(size));
+  return appIconPngs.get(size);
+}
+
+/**
+ * ICNS (macOS): 'icns' and the file length, then one entry per image: a type, the entry length
+ * (its 8-byte header included) and a PNG, all big-endian. These types hold PNGs since macOS 10.7/10.8;
+ * ic11-ic14 and ic10 are the @2x images of 16, 32, 128, 256 and 512 points.
+ */
+const ICNS_ENTRIES = [
+  ['ic11', 32],
+  ['ic12', 64],
+  ['ic07', 128],
+  ['ic13', 256],
+  ['ic08', 256],
+  ['ic14', 512],
+  ['ic09', 512],
+  ['ic10', 1024],
+];
+
+function icns() {
+  const entries = ICNS_ENTRIES.map(([type, size]) => {
+    const data = appIconPng(size);
+    const head = Buffer.alloc(8);
+    head.write(type, 0, 'ascii');
+    head.writeUInt32BE(data.length + 8, 4);
+    return Buffer.concat([head, data]);
+  });
+  const head = Buffer.alloc(8);
+  head.write('icns', 0, 'ascii');
+  head.writeUInt32BE(8 + entries.reduce((n, e) => n + e.length, 0), 4);
+  return Buffer.concat([head, ...entries]);
+}
+
+/** The RGBA pixels of a PNG written by png() above (RGBA, 8 bits, filter 0 on every row, no interlace). */
+function pngPixels(bytes) {
+  const width = bytes.readUInt32BE(16);
+  const height = bytes.readUInt32BE(20);
+  const idat = [];
+  for (let at = 8; at < bytes.length;) {
+    const length = bytes.readUInt32BE(at);
+    if (bytes.toString('ascii', at + 4, at + 8) === 'IDAT')
+      idat.push(bytes.subarray(at + 8, at + 8 + length));
+    at += 12 + length;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  const rgba = Buffer.alloc(width * height * 4);
+  for (let y = 0; y < height; y++)
+    raw.copy(rgba, y * width * 4, y * (width * 4 + 1) + 1, (y + 1) * (width * 4 + 1));
+  return { width, height, rgba };
+}
+
+/**
+ * An ICO image in BMP form: a BITMAPINFOHEADER (height doubled: colour rows, then the mask), 32-bit
+ * BGRA rows bottom-up, then a 1-bit AND mask (set where fully transparent) with rows padded to 4 bytes.
+ */
+function icoBitmap(pngBytes) {
+  const { width: size, rgba } = pngPixels(pngBytes);
+  const header = Buffer.alloc(40);
+  const maskRow = Math.ceil(size / 32) * 4;
+  header.writeUInt32LE(40, 0);
+  header.writeInt32LE(size, 4);
+  header.writeInt32LE(size * 2, 8);
+  header.writeUInt16LE(1, 12); // planes
+  header.writeUInt16LE(32, 14); // bits per pixel
+  header.writeUInt32LE(size * size * 4 + maskRow * size, 20); // image size (BI_RGB: no compression)
+  const pixels = Buffer.alloc(size * size * 4);
+  const mask = Buffer.alloc(maskRow * size);
+  for (let y = 0; y < size; y++) {
+    const row = size - 1 - y; // bottom-up
+    for (let x = 0; x < size; x++) {
+      const i = (y * size + x) * 4;
+      const o = (row * size + x) * 4;
+      pixels[o] = rgba[i + 2];
+      pixels[o + 1] = rgba[i + 1];
+      pixels[o + 2] = rgba[i];
+      pixels[o + 3] = rgba[i + 3];
+      if (rgba[i + 3] === 0) mask[row * maskRow + (x >> 3)] |= 0x80 >> (x & 7);
+    }
+  }
+  return Buffer.concat([header, pixels, mask]);
+}
+
+/**
+ * The installer's ICO: BMP below 256 px, PNG at 256 (width and height 0 mean 256), as Windows' own
+ * icons are; electron-builder needs a 256 px image to accept the file.
+ */
+const ICO_SIZES = [16, 24, 32, 48, 64, 128, 256];
+
+const appIco = () =>
+  ico(
+    ICO_SIZES.map((size) => ({ size, bytes: size === 256 ? appIconPng(size) : icoBitmap(appIconPng(size)) })),
+  );
+
+/** Linux: electron-builder installs every NxN.png of the folder into the hicolor icon theme. */
+const LINUX_SIZES = [16, 24, 32, 48, 64, 128, 256, 512];
+
+function writeAppIcons() {
+  write('icon.png', appIconPng(1024));
+  write('icon.icns', icns());
+  write('icon.ico', appIco());
+  for (const size of LINUX_SIZES) write(`icons/${size}x${size}.png`, appIconPng(size));
 }
 
 /** Tray icons: a status-coloured disc with a white glyph; shape and colour both tell the status. */
@@ -301,7 +413,7 @@ function write(relative, bytes) {
   console.log(`${relative}  ${bytes.length} bytes`);
 }
 
-write('icon.png', appIcon());
+writeAppIcons();
 for (const state of Object.keys(trayStates)) {
   write(`tray/${state}.png`, trayIcon(state, 16));
   write(`tray/${state}@2x.png`, trayIcon(state, 32));
