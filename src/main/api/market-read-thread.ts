@@ -93,7 +93,8 @@ export class MarketReadThread {
   private onFailure(worker: Worker, why: string): void {
     if (this.worker !== worker) return; // closed, or already reported ('exit' follows 'error')
     this.worker = null;
-    this.failAll((kind) => new Error(`market.${kind}: the market read thread failed: ${why}`));
+    // The router names the command ("market.gaps failed: …") and logs it.
+    this.failAll(() => new Error(`the market read thread failed: ${why}`));
   }
 
   private failAll(error: (kind: MarketReadKind) => Error): void {
