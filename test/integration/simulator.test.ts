@@ -968,7 +968,14 @@ describe('market simulator: the child program', () => {
   }
 
   it('serves the protocol, reports ready with its urls, and stops on request; a bad config exits 78', async () => {
-    const child = run({ spotPort: 0, usdmPort: 0, symbols: ['SOLUSDT'], seed: 9 });
+    const child = run({
+      spotPort: 0,
+      usdmPort: 0,
+      okxPort: 0,
+      deribitPort: 0,
+      symbols: ['SOLUSDT'],
+      seed: 9,
+    });
     await until(() => child.messages.some((m) => m.type === 'ready'), 'ready', 20_000);
     const ready = child.messages.find((m) => m.type === 'ready') as {
       detail: { simulated: boolean; urls: Simulator['urls'] };
