@@ -33,6 +33,8 @@ export default defineConfig({
         input: {
           'main/index': resolve(root, 'src/main/index.ts'),
           'main/headless': resolve(root, 'src/main/headless.ts'),
+          // The core's market read thread: a worker_threads script, loaded from out/main/ by path.
+          'main/market-read-worker': resolve(root, 'src/main/api/market-read-worker.ts'),
           ...servicePrograms(),
         },
         output: {

@@ -137,7 +137,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       settings: () => configService.settings(),
       close: () =>
         (closing ??= (async () => {
-          market.close();
+          await market.close();
           await supervisor.close();
           s.close();
           lock.release();

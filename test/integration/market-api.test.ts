@@ -410,7 +410,7 @@ describe('market.gaps and market.series on recorded files', () => {
     expect(s.liquidations!.recent[0]!.ts).toBeGreaterThan(s.liquidations!.recent[1]!.ts);
     expect(s.dvol).toBeNull(); // Deribit only
     expect(s.notes).toEqual([]);
-    // Bounded reads on main's thread: generous for a shared machine, far below a full scan's cost.
+    // Bounded reads (on the read thread now): generous for a shared machine, far below a full scan's cost.
     expect(took).toBeLessThan(3000);
   });
 

@@ -523,6 +523,31 @@ describe('simulated Deribit: faults', () => {
     );
   });
 
+  it('stall outlasts reconnects: a socket opened during it is silent, and answered once it is lifted', async () => {
+    const sim = await deribitSim();
+    const s = await RpcSocket.open(sim.ws);
+    await s.call('public/subscribe', { channels: ['ticker.BTC-PERPETUAL.100ms'] });
+    await until(() => s.received.length > 5, 'tickers');
+    sim.server.inject({ type: 'stall', venue: 'deribit', ms: 600_000 });
+    s.ws.terminate();
+    // The client reconnects: the feed is still dead (no reply to anything, no data).
+    const again = await RpcSocket.open(sim.ws);
+    again.send({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'public/subscribe',
+      params: { channels: ['ticker.BTC-PERPETUAL.100ms'] },
+    });
+    again.send({ jsonrpc: '2.0', id: 2, method: 'public/test', params: {} });
+    await sleep(800);
+    expect(again.received).toEqual([]);
+    expect(again.closed).toBeNull();
+    // Lifted (ms 0): what was sent meanwhile is answered, and the subscription carries data.
+    sim.server.inject({ type: 'stall', venue: 'deribit', ms: 0 });
+    await until(() => again.data('ticker.BTC-PERPETUAL.100ms').length > 3, 'tickers once lifted');
+    expect(again.received.filter((r) => r.json?.id === 1 || r.json?.id === 2)).toHaveLength(2);
+  });
+
   it('stall silences the socket; disconnect drops it; server-shutdown closes with 1001 after the grace', async () => {
     const sim = await deribitSim();
     const s = await RpcSocket.open(sim.ws);

@@ -614,6 +614,28 @@ describe('OKX simulator: faults', () => {
     expect(s.closed!.code).toBe(1006);
   });
 
+  it('stall outlasts reconnects: a socket opened during it is silent, and answered once it is lifted', async () => {
+    const r = await rig();
+    const s = await TestSocket.open(r.ws);
+    s.subscribe([{ channel: 'books', instId: 'BTC-USDT' }]);
+    await s.waitFor(() => s.channel('books').length > 2, 'updates');
+    r.server.inject({ type: 'stall', venue: 'okx-spot', ms: 600_000 });
+    s.ws.terminate();
+    // The client reconnects: the feed is still dead (no subscribe reply, no data, no pong).
+    const again = await TestSocket.open(r.ws);
+    again.subscribe([{ channel: 'books', instId: 'BTC-USDT' }]);
+    again.send('ping');
+    await sleep(800);
+    expect(again.received).toEqual([]);
+    expect(again.closed).toBeNull();
+    // Lifted (ms 0): what was sent meanwhile is answered (the subscription's snapshot first), data flows.
+    r.server.inject({ type: 'stall', venue: 'okx-spot', ms: 0 });
+    await again.waitFor(() => again.received.some((m) => m.text === 'pong'), 'the pong once lifted');
+    await again.waitFor(() => again.channel('books').length > 2, 'updates once lifted');
+    expect(again.events('subscribe')).toHaveLength(1);
+    expect(again.channel('books')[0]).toMatchObject({ action: 'snapshot' });
+  });
+
   it('malformed: invalid JSON, an unknown channel and a books update without fields', async () => {
     const r = await rig();
     const s = await TestSocket.open(r.ws);

@@ -632,6 +632,33 @@ describe('market simulator: faults', () => {
     }
   });
 
+  it('stall outlasts reconnects: a socket opened during it is just as silent until it is lifted', async () => {
+    const stallSim = await startSimulator({
+      seed: 4,
+      symbols: ['BTCUSDT'],
+      pingIntervalMs: { 'binance-spot': 250 },
+    });
+    try {
+      const url = `${stallSim.urls['binance-spot'].ws}/ws/btcusdt@depth@100ms`;
+      const before = await TestSocket.open(url);
+      await until(() => before.received.length >= 3, 'data');
+      stallSim.inject({ type: 'stall', venue: 'binance-spot', ms: 600_000 });
+      before.close();
+      // The client reconnects, as a collector's watchdog does: the feed is still dead.
+      const again = await TestSocket.open(url);
+      await sleep(800);
+      expect(again.received).toEqual([]);
+      expect(again.pings).toEqual([]);
+      expect(again.ws.readyState).toBe(WebSocket.OPEN);
+      // Lifted (ms 0): the socket opened during the stall carries data and pings.
+      stallSim.inject({ type: 'stall', venue: 'binance-spot', ms: 0 });
+      await until(() => again.received.length >= 3 && again.pings.length >= 1, 'data and pings once lifted');
+      again.close();
+    } finally {
+      await stallSim.close();
+    }
+  });
+
   it('disconnect: every connection of the venue drops; new ones are served', async () => {
     const usdm = sim.urls['binance-usdm'];
     const a = await opened(`${usdm.ws}/public/ws/btcusdt@depth@100ms`);
@@ -941,7 +968,14 @@ describe('market simulator: the child program', () => {
   }
 
   it('serves the protocol, reports ready with its urls, and stops on request; a bad config exits 78', async () => {
-    const child = run({ spotPort: 0, usdmPort: 0, symbols: ['SOLUSDT'], seed: 9 });
+    const child = run({
+      spotPort: 0,
+      usdmPort: 0,
+      okxPort: 0,
+      deribitPort: 0,
+      symbols: ['SOLUSDT'],
+      seed: 9,
+    });
     await until(() => child.messages.some((m) => m.type === 'ready'), 'ready', 20_000);
     const ready = child.messages.find((m) => m.type === 'ready') as {
       detail: { simulated: boolean; urls: Simulator['urls'] };

@@ -1,6 +1,6 @@
 /** Market health: freshness against each type's stale limit, and how series are sampled for the API. */
 import { describe, expect, it } from 'vitest';
-import { bucketFor, lastPerBucket, mergeCandles } from '../../src/main/api/market-service';
+import { bucketFor, lastPerBucket, mergeCandles } from '../../src/main/api/market-reads';
 import { dvolCurrency, judgeFreshness, staleLimitMs } from '../../src/shared/market-api';
 
 describe('stream freshness', () => {

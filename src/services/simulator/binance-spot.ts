@@ -19,6 +19,7 @@ import {
   type VenueStats,
   listen,
   zeroCounters,
+  Stall,
 } from './venue-server';
 
 export type { ConnectionLimits, SimControl, VenueStats } from './venue-server';
@@ -113,6 +114,9 @@ export class BinanceServer implements VenueServer {
   private readonly subscribers = new Map<string, Set<Connection>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly refusals = new RestRefusals();
+  private readonly stall = new Stall(() => {
+    for (const conn of this.connections) conn.ws.resume();
+  });
   private weightMinute = 0;
   private weightUsed = 0;
   private closed = false;
@@ -195,14 +199,11 @@ export class BinanceServer implements VenueServer {
       case 'crossed':
         this.marketOf(fault.symbol).injectCrossed();
         break;
-      case 'stall':
-        for (const conn of this.connections) {
-          conn.stalledUntil = Math.max(conn.stalledUntil, now + fault.ms);
-          // The silence is ours: pings sent before it must not count against the client afterwards.
-          conn.pings.clear();
-          conn.nextPingAt = conn.stalledUntil + this.limits.pingIntervalMs;
-        }
+      case 'stall': {
+        const until = this.stall.set(now, fault.ms);
+        for (const conn of this.connections) this.silence(conn, until);
         break;
+      }
       case 'disconnect':
         for (const conn of this.connections) conn.ws.terminate();
         break;
@@ -232,6 +233,7 @@ export class BinanceServer implements VenueServer {
     if (this.closed) return;
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
+    this.stall.close();
     for (const conn of this.connections) conn.ws.terminate();
     this.wss.close();
     await new Promise<void>((resolve) => {
@@ -326,6 +328,7 @@ export class BinanceServer implements VenueServer {
       return;
     }
     const conn = new Connection(ws, area, combined, this.limits.pingIntervalMs);
+    if (this.stall.active(conn.openedAt)) this.silence(conn, this.stall.until); // the feed is still dead
     this.connections.add(conn);
     this.counters.connectionsOpened += 1;
     for (const name of names) this.subscribe(conn, name);
@@ -352,6 +355,15 @@ export class BinanceServer implements VenueServer {
       this.connections.delete(conn);
       for (const name of conn.streams) this.unsubscribe(conn, name);
     });
+  }
+
+  /** Silences a connection until `until`, reading nothing from it meanwhile (the stall fault). */
+  private silence(conn: Connection, until: number): void {
+    conn.stalledUntil = until;
+    conn.ws.pause();
+    // The silence is ours: pings sent before it must not count against the client afterwards.
+    conn.pings.clear();
+    conn.nextPingAt = Math.max(conn.openedAt, until) + this.limits.pingIntervalMs;
   }
 
   /** Counts an inbound message; over the limit, the connection is closed and false returned. */

@@ -35,6 +35,7 @@ import {
   listen,
   zeroCounters,
   every,
+  Stall,
 } from './venue-server';
 
 export interface DeribitCredits {
@@ -243,6 +244,9 @@ export class DeribitServer implements VenueServer {
   private readonly http: Server;
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   private readonly clients = new Set<Client>();
+  private readonly stall = new Stall(() => {
+    for (const client of this.clients) client.ws.resume();
+  });
   private readonly subscribers = new Map<string, Set<Client>>();
   private readonly instruments = new Map<string, InstrumentState>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -305,13 +309,16 @@ export class DeribitServer implements VenueServer {
       case 'crossed':
         this.instrumentOf(fault.symbol).market.injectCrossed();
         break;
-      case 'stall':
+      case 'stall': {
+        const until = this.stall.set(now, fault.ms);
         for (const client of this.clients) {
-          client.stalledUntil = Math.max(client.stalledUntil, now + fault.ms);
+          client.stalledUntil = until;
+          client.ws.pause();
           // The silence is ours: a test_request sent before it must not count against the client.
           client.testRequestOutstanding = false;
         }
         break;
+      }
       case 'disconnect':
         for (const client of this.clients) client.ws.terminate();
         break;
@@ -342,6 +349,7 @@ export class DeribitServer implements VenueServer {
     if (this.closed) return;
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
+    this.stall.close();
     for (const client of this.clients) {
       if (client.heartbeatTimer) clearInterval(client.heartbeatTimer);
       client.ws.terminate();
@@ -557,6 +565,11 @@ export class DeribitServer implements VenueServer {
       return;
     }
     const client = new Client(ws, this.credits, Date.now());
+    if (this.stall.active()) {
+      // The feed is still dead: silent, and reading nothing, from the start.
+      client.stalledUntil = this.stall.until;
+      ws.pause();
+    }
     this.clients.add(client);
     this.counters.connectionsOpened += 1;
     ws.on('message', (data, isBinary) => {

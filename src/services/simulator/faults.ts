@@ -21,8 +21,13 @@ export const faultSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('keepalive'), venue, symbol }).strict(),
   /** OKX: the book's sequence restarts from a small number, as after maintenance (`seqId < prevSeqId`). */
   z.object({ type: z.literal('sequence-reset'), venue, symbol }).strict(),
-  /** Open sockets go silent (no data, no pings, no replies) for `ms`, but stay open. */
-  z.object({ type: z.literal('stall'), venue, ms: z.number().int().min(1).max(3_600_000) }).strict(),
+  /**
+   * The server hangs for `ms`: its sockets stay open but carry nothing (no data, no pings, no replies),
+   * and sockets opened meanwhile (a client's reconnects) are just as silent; what clients send is
+   * answered when the stall ends. The latest stall sets the end; `ms: 0` lifts it. (OKX serves spot
+   * and swap on one server: a stall of either silences both.)
+   */
+  z.object({ type: z.literal('stall'), venue, ms: z.number().int().min(0).max(3_600_000) }).strict(),
   /** Every WebSocket connection is dropped at once, without a close handshake. */
   z.object({ type: z.literal('disconnect'), venue }).strict(),
   /**

@@ -24,6 +24,7 @@ import {
   listen,
   zeroCounters,
   every,
+  Stall,
 } from './venue-server';
 
 export interface OkxServerOptions {
@@ -118,6 +119,9 @@ export class OkxServer implements VenueServer {
   private readonly http: Server;
   private readonly wss = new WebSocketServer({ noServer: true, autoPong: false, maxPayload: 1024 * 1024 });
   private readonly connections = new Set<Connection>();
+  private readonly stall = new Stall(() => {
+    for (const conn of this.connections) conn.ws.resume();
+  });
   private readonly subscribers = new Map<string, Set<Connection>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly restRefusals = new RestRefusals();
@@ -211,9 +215,14 @@ export class OkxServer implements VenueServer {
         this.pushKeepalive(market, now);
         break;
       }
-      case 'stall':
-        for (const conn of this.connections) conn.stalledUntil = Math.max(conn.stalledUntil, now + fault.ms);
+      case 'stall': {
+        const until = this.stall.set(now, fault.ms);
+        for (const conn of this.connections) {
+          conn.stalledUntil = until;
+          conn.ws.pause();
+        }
         break;
+      }
       case 'disconnect':
         for (const conn of this.connections) conn.ws.terminate();
         break;
@@ -249,6 +258,7 @@ export class OkxServer implements VenueServer {
     if (this.closed) return;
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
+    this.stall.close();
     for (const conn of this.connections) conn.ws.terminate();
     this.wss.close();
     await new Promise<void>((resolve) => {
@@ -552,6 +562,11 @@ export class OkxServer implements VenueServer {
       return;
     }
     const conn = new Connection(ws);
+    if (this.stall.active(conn.openedAt)) {
+      // The feed is still dead: silent, and reading nothing, from the start.
+      conn.stalledUntil = this.stall.until;
+      ws.pause();
+    }
     this.connections.add(conn);
     this.counters.connectionsOpened += 1;
     ws.on('message', (data, isBinary) => {

@@ -81,6 +81,51 @@ export async function listen(http: Server, host: string, port: number): Promise<
   return (http.address() as { port: number }).port;
 }
 
+/**
+ * The stall fault of one server: the server hangs, the way a real feed outage outlasts a client's
+ * reconnects. It sends nothing (no data, no pings, no replies) and reads nothing (its sockets are
+ * paused, so what clients send waits in the socket buffers), on the sockets open when the stall comes
+ * and on those opened while it lasts; when it ends, it reads and answers what was sent meanwhile and
+ * the feed flows again. The latest stall fault sets the end: a longer one extends the stall, a
+ * shorter one brings its end forward, `ms: 0` lifts it.
+ */
+export class Stall {
+  /** Epoch ms until which the server is stalled (in the past: it is not). */
+  until = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  /** `onEnd`: the stall is over (resume the sockets). */
+  constructor(private readonly onEnd: () => void) {}
+
+  /** Starts, moves or (ms 0) lifts the stall; returns its end. */
+  set(now: number, ms: number): number {
+    this.until = now + ms;
+    this.arm(ms);
+    return this.until;
+  }
+
+  active(now = Date.now()): boolean {
+    return now < this.until;
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private arm(ms: number): void {
+    this.close();
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      // Timers may fire a little early by the wall clock, which is what `until` is in.
+      const left = this.until - Date.now();
+      if (left > 0) this.arm(left);
+      else this.onEnd();
+    }, ms);
+    this.timer.unref();
+  }
+}
+
 /** One simulated exchange server (OKX serves spot and swap on one server). */
 export interface VenueServer {
   inject(fault: Fault): void;
