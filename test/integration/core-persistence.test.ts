@@ -6,7 +6,13 @@ import { createCore, type Core } from '../../src/main/core';
 import type { ConfigChange } from '../../src/shared/config';
 import type { Envelope } from '../../src/shared/errors';
 import type { AlertRecord, EventRecord, Page, SeriesResult } from '../../src/shared/history';
-import type { ServiceInfo } from '../../src/shared/services';
+import { recordOfAlert, recordOfTransition } from '../../src/shared/history';
+import type {
+  BuiltinProgram,
+  ServiceAlertEvent,
+  ServiceInfo,
+  ServiceTransitionEvent,
+} from '../../src/shared/services';
 import type { Settings } from '../../src/shared/settings';
 import { until } from '../helpers/process-fixtures';
 import { tempDir } from '../helpers/temp-dir';
@@ -94,7 +100,7 @@ describe('core with control.db', () => {
     const rest = await ok<Page<EventRecord>>('events.list', { service: 'crasher', before: page.next });
     expect(rest.items[0]!.id).toBeLessThan(page.items[1]!.id);
 
-    const alerts = await ok<Page<AlertRecord>>('alerts.list', { open: true });
+    const alerts = await ok<Page<AlertRecord>>('alerts.list', { state: 'open' });
     const fatal = alerts.items.find((a) => a.kind === 'fatal')!;
     expect(fatal).toMatchObject({ service: 'crasher', acknowledgedAt: null });
     const acked = await ok<AlertRecord>('alerts.acknowledge', { id: fatal.id });
@@ -106,6 +112,67 @@ describe('core with control.db', () => {
     await ok('services.acknowledge', { name: 'crasher' });
     const cleared = await ok<Page<AlertRecord>>('alerts.list', { service: 'crasher', kind: 'fatal' });
     expect(cleared.items[0]!.clearedAt).not.toBeNull();
+  });
+
+  it('gives live transitions and alerts their history ids, and announces every alert it clears', async () => {
+    await open();
+    const live: { event: string; payload: unknown }[] = [];
+    core!.events.listen((event, payload) => live.push({ event, payload }));
+    const of = <T>(name: string): T[] => live.filter((e) => e.event === name).map((e) => e.payload as T);
+    const from = Date.now();
+    await ok('services.add', { definition: crasher });
+    await ok('services.start', { name: 'crasher' });
+    await until(() => core!.supervisor.get('crasher').state === 'fatal', 'fatal');
+
+    // A live transition is the row events.list returns, id and all.
+    const transitions = of<ServiceTransitionEvent>('service.transition');
+    const stored = await ok<Page<EventRecord>>('events.list', { service: 'crasher' });
+    expect(stored.items.map((e) => e.id)).toEqual(transitions.map((t) => t.id).reverse());
+    expect(stored.items).toEqual(transitions.map(recordOfTransition).reverse());
+
+    // A live alert can be acknowledged by its id, without looking it up.
+    const fatal = of<ServiceAlertEvent>('service.alert').find((a) => a.kind === 'fatal')!;
+    const acked = await ok<AlertRecord>('alerts.acknowledge', { id: fatal.id });
+    expect(acked).toEqual({ ...recordOfAlert(fatal), acknowledgedAt: acked.acknowledgedAt });
+    expect(of<AlertRecord>('alert.changed')).toEqual([acked]);
+
+    // Acknowledging the service clears its fatal and crash-loop alerts: one alert.changed for each.
+    const loop = of<ServiceAlertEvent>('service.alert').find((a) => a.kind === 'crash-loop');
+    live.length = 0;
+    await ok('services.acknowledge', { name: 'crasher' });
+    const changed = of<AlertRecord>('alert.changed');
+    expect(changed.map((a) => a.id).sort()).toEqual([fatal.id, ...(loop ? [loop.id] : [])].sort());
+    expect(changed.every((a) => a.clearedAt !== null)).toBe(true);
+    expect(changed.find((a) => a.id === fatal.id)!.acknowledgedAt).toBe(acked.acknowledgedAt);
+    const cleared = await ok<Page<AlertRecord>>('alerts.list', { service: 'crasher', state: 'cleared' });
+    expect(cleared.items).toEqual(expect.arrayContaining(changed));
+
+    // alerts.list by state and time.
+    const ids = async (q: Record<string, unknown>) =>
+      (await ok<Page<AlertRecord>>('alerts.list', { service: 'crasher', ...q })).items.map((a) => a.id);
+    expect(await ids({ state: 'acknowledged' })).toEqual([fatal.id]);
+    expect(await ids({ state: 'open', kind: 'fatal' })).toEqual([]);
+    expect(await ids({ from, to: Date.now() + 1 })).toContain(fatal.id);
+    expect(await ids({ to: from })).toEqual([]);
+    expect(await call('alerts.list', { state: 'closed' })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input', field: 'state' },
+    });
+    expect(await call('alerts.list', { open: true })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input', field: 'open' },
+    });
+  });
+
+  it('lists the built-in programs this installation has', async () => {
+    await open();
+    const programs = await ok<BuiltinProgram[]>('programs.list');
+    expect(programs.map((p) => p.name)).toEqual(['collector', 'selfcheck', 'simulator']);
+    expect(programs.find((p) => p.name === 'collector')).toMatchObject({
+      kind: 'collector',
+      config: { required: true, example: { venue: 'binance-spot' } },
+    });
+    expect(programs.find((p) => p.name === 'selfcheck')!.config).toBeNull();
   });
 
   it('records resource samples as metric series', async () => {
@@ -131,6 +198,7 @@ describe('core with control.db', () => {
       to: Date.now() + 1000,
     });
     expect(rss.resolution).toBe('raw');
+    expect(rss.bucketMs).toBe(1000); // samples every 200 ms, stored per second
     expect(rss.points[0]!.avg).toBeGreaterThan(10 * 1024 * 1024);
     const keys = await ok<{ service: string; metric: string }[]>('history.metrics', { service: 'steady' });
     expect(keys.map((k) => k.metric)).toEqual(expect.arrayContaining(['cpu', 'rss']));
