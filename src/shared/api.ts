@@ -58,6 +58,8 @@ const logsInput = z
     lines: z.number().int().min(1).max(2000).default(200),
     stream: z.enum(['out', 'err', 'vigil']).optional(),
     contains: z.string().max(200).optional(),
+    /** Older lines: those numbered below this `seq` (from the rotated files too). */
+    before: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -107,7 +109,10 @@ export const commands = {
     z.object({ name: serviceNameSchema, definition: serviceDefinitionInputSchema }).strict(),
   ),
   'services.remove': command<{ removed: string }>()('Remove a stopped service', byName),
-  'services.logs': command<LogLine[]>()('The most recent lines of a service’s output', logsInput),
+  'services.logs': command<LogLine[]>()(
+    'The most recent lines of a service’s output, oldest first; with before, the lines before that seq (paging back through the rotated log files)',
+    logsInput,
+  ),
   'programs.list': command<BuiltinProgram[]>()(
     'The built-in programs a service can run, with the configuration each takes',
     noInput,

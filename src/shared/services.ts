@@ -135,6 +135,7 @@ export interface ServiceAlertEvent extends ServiceAlert {
 
 /** One line of a service's output (or the supervisor's note about it), as the log tail shows it. */
 export interface LogLine {
+  /** Numbers a service's lines in order, on across log rotations and Vigil restarts: `before` pages by it. */
   seq: number;
   at: number; // epoch ms
   stream: 'out' | 'err' | 'vigil';

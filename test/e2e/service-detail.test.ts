@@ -397,6 +397,30 @@ describe('Services page and service detail', () => {
         .waitFor({ timeout: 2000 });
       await screenshot(page, 'service-logs-chatty');
       await call('services.stop', { name: 'e2e-chatty' });
+
+      // Load older: the 2 000 lines before the oldest kept here, read back from the server (its
+      // ring, then the log file), in front of the rest with nothing missing between.
+      await byTestId(page, 'log-search').fill('');
+      await byTestId(page, 'log-pause').click();
+      await byTestId(page, 'log-tail', { 'data-paused': 'false' }).waitFor();
+      const newest = (await call<{ seq: number }[]>('services.logs', { name: 'e2e-chatty', lines: 1 }))[0]!;
+      await byTestId(page, 'log-status')
+        .filter({ hasText: /^5000 lines/ })
+        .waitFor();
+      await expect.poll(async () => Math.max(...(await shownSeqs(page))), { timeout: WAIT }).toBe(newest.seq);
+      await byTestId(page, 'log-older').click();
+      await byTestId(page, 'log-status')
+        .filter({ hasText: /^7000 lines/ })
+        .waitFor();
+      await byTestId(page, 'log-view').evaluate((el) => {
+        el.scrollTop = 0;
+      });
+      await expect
+        .poll(async () => Math.min(...(await shownSeqs(page))), { timeout: WAIT })
+        .toBe(newest.seq - 6999);
+      const top = await shownSeqs(page);
+      expect(top).toEqual(top.map((_, i) => top[0]! + i));
+      await screenshot(page, 'service-logs-older');
       expect(errors).toEqual([]);
     },
     TEST_TIMEOUT,

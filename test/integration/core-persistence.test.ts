@@ -9,6 +9,7 @@ import type { AlertRecord, EventRecord, Page, SeriesResult } from '../../src/sha
 import { recordOfAlert, recordOfTransition } from '../../src/shared/history';
 import type {
   BuiltinProgram,
+  LogLine,
   ServiceAlertEvent,
   ServiceInfo,
   ServiceTransitionEvent,
@@ -161,6 +162,67 @@ describe('core with control.db', () => {
     expect(await call('alerts.list', { open: true })).toMatchObject({
       ok: false,
       error: { code: 'invalid_input', field: 'open' },
+    });
+  });
+
+  it('pages back through a service’s output with a before cursor, numbered on across a restart', async () => {
+    await open();
+    const printer = {
+      name: 'printer',
+      kind: 'custom',
+      program: {
+        type: 'command',
+        command: process.execPath,
+        args: ['-e', 'for (let i = 0; i < 3000; i++) console.log("line " + i)'],
+      },
+      restart: { policy: 'never' },
+    };
+    await ok('services.add', { definition: printer });
+    await ok('services.start', { name: 'printer' });
+    await until(
+      async () =>
+        (await ok<LogLine[]>('services.logs', { name: 'printer', lines: 1, stream: 'out' }))[0]?.text ===
+        'line 2999',
+      'the last line',
+    );
+    const recent = await ok<LogLine[]>('services.logs', { name: 'printer', lines: 5, stream: 'out' });
+    const older = await ok<LogLine[]>('services.logs', {
+      name: 'printer',
+      lines: 2000,
+      stream: 'out',
+      before: recent[0]!.seq,
+    });
+    expect(older.map((l) => l.text)).toEqual(Array.from({ length: 2000 }, (_, i) => `line ${i + 995}`));
+    await core!.close();
+
+    // A new run: the ring is empty, so older lines come from the file, numbered as before.
+    await open();
+    const again = await ok<LogLine[]>('services.logs', {
+      name: 'printer',
+      lines: 3,
+      stream: 'out',
+      before: older[0]!.seq,
+    });
+    expect(again.map((l) => l.text)).toEqual(['line 992', 'line 993', 'line 994']);
+    expect(again.at(-1)!.seq).toBeLessThan(older[0]!.seq);
+    // Its next output is numbered after everything before the restart.
+    await ok('services.start', { name: 'printer' });
+    await until(async () => {
+      const [line] = await ok<LogLine[]>('services.logs', { name: 'printer', lines: 1, stream: 'out' });
+      return line?.text === 'line 2999';
+    }, 'the second run');
+    const [last] = await ok<LogLine[]>('services.logs', { name: 'printer', lines: 1, stream: 'out' });
+    const [first] = await ok<LogLine[]>('services.logs', {
+      name: 'printer',
+      lines: 1,
+      contains: 'line 0',
+      before: last!.seq,
+    });
+    expect(first).toMatchObject({ text: 'line 0' });
+    expect(first!.seq).toBeGreaterThan(recent.at(-1)!.seq);
+    expect(await call('services.logs', { name: 'printer', before: 0 })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input', field: 'before' },
     });
   });
 

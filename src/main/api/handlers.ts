@@ -37,7 +37,10 @@ export function createHandlers({
     'services.add': ({ definition }) => s.add(definition),
     'services.update': ({ name, definition }) => s.update(name, definition),
     'services.remove': ({ name }) => s.remove(name),
-    'services.logs': ({ name, lines, stream, contains }) => s.logTail(name, lines, { stream, contains }),
+    'services.logs': ({ name, lines, stream, contains, before }) =>
+      before === undefined
+        ? s.logTail(name, lines, { stream, contains })
+        : s.logBefore(name, before, lines, { stream, contains }),
     'programs.list': () => programs(),
     'history.series': (q) => h.series(q),
     'history.metrics': ({ service }) => h.metrics(service),

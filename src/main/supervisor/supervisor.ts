@@ -169,6 +169,17 @@ export class Supervisor {
     return this.serviceLog(name).tail(lines, filter);
   }
 
+  /** The last `lines` lines numbered below `before`, read back from the log files where needed. */
+  logBefore(
+    name: string,
+    before: number,
+    lines: number,
+    filter: { stream?: LogLine['stream']; contains?: string } = {},
+  ): Promise<LogLine[]> {
+    this.find(name);
+    return this.serviceLog(name).before(before, lines, filter);
+  }
+
   // ---- control ----
 
   /** Starts a service after the services it depends on are running. */
