@@ -17,7 +17,12 @@ import { moveAside } from './store/database';
 import { StoreError } from './store/store-error';
 import { ControlStore } from './store/store';
 import { acquireDataDirLock } from './supervisor/data-dir-lock';
-import { defaultDefinitions, demoDefinitions, type DemoPorts } from './supervisor/definitions';
+import {
+  builtinPrograms,
+  defaultDefinitions,
+  demoDefinitions,
+  type DemoPorts,
+} from './supervisor/definitions';
 import { Supervisor, type SupervisorOptions, type SupervisorRecorder } from './supervisor/supervisor';
 import { version } from '../../package.json';
 
@@ -69,18 +74,26 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     if (opts.demo && !opts.definitions) {
       for (const def of demoDefinitions(opts.servicesDir, opts.demoPorts)) config.putService(def);
     }
+    const events = new EventHub();
+    // Settings before the supervisor: autostarted children already need the bus and the sampling rate.
+    const initial = loadSettings(config);
+    // The supervisor records from its first start on, so the history comes first; it asks the
+    // supervisor's sampling rate only when a series is queried.
+    let sampler: Supervisor | null = null;
+    const history = new HistoryService(
+      s,
+      events,
+      () => sampler?.sampleIntervalMs ?? initial.history.sampleIntervalMs,
+    );
     const recorder: SupervisorRecorder = {
       saveDefinition: (def) => config.putService(def),
       removeDefinition: (name) => config.removeService(name),
-      transition: (t) => s.history.recordTransition(t),
-      alert: (a) => void s.history.raiseAlert(a),
-      alertCleared: (service, kind, at) => void s.history.clearAlerts(service, kind, at),
+      transition: (t) => history.recordTransition(t),
+      alert: (a) => history.raiseAlert(a),
+      alertCleared: (service, kind, at) => history.clearAlerts(service, kind, at),
       samples: (at, values) => s.history.recordSamples(at, values),
     };
-    const events = new EventHub();
     const stored = opts.definitions ?? config.listServices();
-    // Settings before the supervisor: autostarted children already need the bus and the sampling rate.
-    const initial = loadSettings(config);
     const supervisor = await Supervisor.open({
       dataDir: opts.dataDir,
       servicesDir: opts.servicesDir,
@@ -91,6 +104,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       sampleIntervalMs: initial.history.sampleIntervalMs,
       ...opts.supervisor,
     });
+    sampler = supervisor;
     const configService = new ConfigService(config, supervisor, events, (settings) => {
       s.setRetention(settings.retention);
       supervisor.setSampleInterval(settings.history.sampleIntervalMs);
@@ -122,9 +136,10 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       createHandlers({
         appInfo: info,
         supervisor,
-        history: new HistoryService(s, events),
+        history,
         config: configService,
         market,
+        programs: () => builtinPrograms(opts.servicesDir),
       }),
     );
     let closing: Promise<void> | null = null;

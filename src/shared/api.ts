@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { BusSample } from './bus';
 import type { ConfigChange } from './config';
 import type { AlertRecord, EventRecord, Page, SeriesKey, SeriesResult } from './history';
+import { alertStates } from './history';
 import {
   marketGapsInput,
   marketSeriesInput,
@@ -18,7 +19,14 @@ import {
 import { serviceDefinitionInputSchema } from './service-definition';
 import { alertKinds, serviceStates } from './services';
 import { settingsPatchSchema, type Settings } from './settings';
-import type { LogLine, MetricsSample, ServiceAlert, ServiceInfo, ServiceTransition } from './services';
+import type {
+  BuiltinProgram,
+  LogLine,
+  MetricsSample,
+  ServiceAlertEvent,
+  ServiceInfo,
+  ServiceTransitionEvent,
+} from './services';
 import { serviceNameSchema } from './services';
 
 interface CommandSpec<I extends z.ZodType, R> {
@@ -50,6 +58,8 @@ const logsInput = z
     lines: z.number().int().min(1).max(2000).default(200),
     stream: z.enum(['out', 'err', 'vigil']).optional(),
     contains: z.string().max(200).optional(),
+    /** Older lines: those numbered below this `seq` (from the rotated files too). */
+    before: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -99,7 +109,14 @@ export const commands = {
     z.object({ name: serviceNameSchema, definition: serviceDefinitionInputSchema }).strict(),
   ),
   'services.remove': command<{ removed: string }>()('Remove a stopped service', byName),
-  'services.logs': command<LogLine[]>()('The most recent lines of a service’s output', logsInput),
+  'services.logs': command<LogLine[]>()(
+    'The most recent lines of a service’s output, oldest first; with before, the lines before that seq (paging back through the rotated log files)',
+    logsInput,
+  ),
+  'programs.list': command<BuiltinProgram[]>()(
+    'The built-in programs a service can run, with the configuration each takes',
+    noInput,
+  ),
   'history.series': command<SeriesResult>()(
     'One metric of one service over a time range, at most maxPoints points (the resolution follows the range)',
     z
@@ -131,12 +148,14 @@ export const commands = {
       .strict(),
   ),
   'alerts.list': command<Page<AlertRecord>>()(
-    'Alerts, newest first; open ones are neither cleared nor acknowledged',
+    'Alerts, newest first, filtered and paged; open ones are neither acknowledged nor cleared',
     z
       .object({
         service: serviceNameSchema.optional(),
         kind: z.enum(alertKinds).optional(),
-        open: z.boolean().optional(),
+        state: z.enum(alertStates).optional(),
+        from: epochMs.optional(),
+        to: epochMs.optional(),
         limit: pageLimit,
         before: z.number().int().positive().optional(),
       })
@@ -183,14 +202,18 @@ export const events = {
   'service.state': event<ServiceInfo>(
     'A service changed state, or was added or had its definition changed; the payload is its full, current info',
   ),
-  'service.transition': event<ServiceTransition>('One state transition, with its reason and exit'),
-  'service.alert': event<ServiceAlert>('Something a person should know: crash loop, fatal, memory, hang'),
+  'service.transition': event<ServiceTransitionEvent>(
+    'One state transition, with its reason and exit, and its id in events.list',
+  ),
+  'service.alert': event<ServiceAlertEvent>(
+    'Something a person should know (crash loop, fatal, memory, hang), with its id for alerts.acknowledge',
+  ),
   'service.log': event<{ service: string; lines: LogLine[] }>(
     'New output lines, batched a few times a second',
   ),
   'service.removed': event<{ name: string }>('A service was removed'),
   metrics: event<MetricsSample>('Every service’s CPU, memory and heartbeat age, once a second'),
-  'alert.changed': event<AlertRecord>('An alert was acknowledged or cleared'),
+  'alert.changed': event<AlertRecord>('An alert was acknowledged or cleared (one event per alert)'),
   'bus.sample': event<BusSample>(
     'Twice a second per publishing service: message counts and the last message per subject',
   ),

@@ -29,6 +29,21 @@ export const serviceNameSchema = z
 
 export type ServiceProgram = ServiceDefinition['program'];
 
+/** A program that ships with Vigil (`program: { type: 'builtin', name }`), as `programs.list` lists it. */
+export interface BuiltinProgram {
+  name: string;
+  description: string;
+  /** The kind of service it is usually run as (its preset). */
+  kind: ServiceKind;
+  /** What goes in the definition's `config` (the program reads it from VIGIL_CONFIG); null: none. */
+  config: {
+    required: boolean;
+    description: string;
+    /** A configuration that works as it is, to start from. */
+    example: Record<string, unknown>;
+  } | null;
+}
+
 export interface ServiceExit {
   code: number | null;
   signal: string | null;
@@ -88,6 +103,11 @@ export interface ServiceTransition {
   nextRestartAt: number | null;
 }
 
+/** A transition as the `service.transition` event carries it: with its id in the history (EventRecord.id). */
+export interface ServiceTransitionEvent extends ServiceTransition {
+  id: number;
+}
+
 export const alertKinds = [
   'crash-loop',
   'fatal',
@@ -120,8 +140,14 @@ export interface ServiceAlert {
   at: number;
 }
 
+/** An alert as the `service.alert` event carries it: with its id in the history (AlertRecord.id). */
+export interface ServiceAlertEvent extends ServiceAlert {
+  id: number;
+}
+
 /** One line of a service's output (or the supervisor's note about it), as the log tail shows it. */
 export interface LogLine {
+  /** Numbers a service's lines in order, on across log rotations and Vigil restarts: `before` pages by it. */
   seq: number;
   at: number; // epoch ms
   stream: 'out' | 'err' | 'vigil';

@@ -114,6 +114,12 @@ describe('alerts, events and settings in the browser UI', () => {
       await byTestId(page, 'alerts-table').locator('tr[data-kind="fatal"]').waitFor();
       expect(await byTestId(page, 'filter-service').inputValue()).toBe('e2e-crasher');
       expect(await byTestId(page, 'filter-status').inputValue()).toBe('acknowledged');
+
+      // The person acknowledges the service: its alert is cleared, and the list says so at once.
+      await call('services.acknowledge', { name: 'e2e-crasher' });
+      await row.locator('[data-testid="alert-status"]', { hasText: 'cleared' }).waitFor();
+      await byTestId(page, 'filter-status').selectOption('cleared');
+      await byTestId(page, 'alerts-table').locator('tr[data-kind="fatal"]').waitFor();
       expect(errors).toEqual([]);
     },
     TEST_TIMEOUT,
@@ -180,6 +186,24 @@ describe('alerts, events and settings in the browser UI', () => {
       await byTestId(page, 'alert-toast').nth(4).locator('[data-testid="toast-dismiss"]').click();
       expect(await byTestId(page, 'alert-toast').count()).toBe(4);
       await screenshot(page, 'events-alerts-open');
+
+      // Each burst alert joined the open list live, once; clearing one (the service is acknowledged)
+      // takes it off the count and marks its row at once, without a reload.
+      const burstRows = byTestId(page, 'alerts-table').locator('tr[data-kind="fatal"]');
+      await expect
+        .poll(
+          async () => (await burstRows.evaluateAll((trs) => trs.map((tr) => tr.dataset.service))).sort(),
+          {
+            timeout: WAIT,
+          },
+        )
+        .toEqual(names);
+      const openNow = await openAlertCount(page);
+      await call('services.acknowledge', { name: 'e2e-burst-1' });
+      await expect.poll(() => openAlertCount(page), { timeout: WAIT }).toBe(openNow - 1);
+      await burstRows
+        .and(page.locator('[data-service="e2e-burst-1"][data-status="cleared"]'))
+        .waitFor({ timeout: WAIT });
       expect(errors).toEqual([]);
     },
     TEST_TIMEOUT,
@@ -200,6 +224,11 @@ describe('alerts, events and settings in the browser UI', () => {
         await call<{ items: { id: number }[] }>('events.list', { service: 'e2e-looper', limit: 1000 })
       ).items;
       expect(all.length).toBeGreaterThan(50);
+      // Built from the live events alone: every stored row, with its stored id, once, newest first.
+      const liveIds = await byTestId(page, 'transitions-table')
+        .locator('tbody tr')
+        .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-testid')));
+      expect(liveIds).toEqual(all.map((e) => `event-row-${e.id}`));
 
       // From a fresh start: one page, then the rest with "Load older".
       await page.reload();
@@ -227,7 +256,7 @@ describe('alerts, events and settings in the browser UI', () => {
       await byTestId(page, 'filter-from').fill('2099-01-01T00:00');
       await byTestId(page, 'feed-empty').waitFor();
       expect(await text(page, 'feed-empty')).toContain('No state transitions match these filters');
-      // The alerts list filters by time on this side (alerts.list has no time range): same result.
+      // The alerts list is filtered by time by alerts.list too: same result.
       await byTestId(page, 'tab-alerts').click();
       await byTestId(page, 'feed-empty').waitFor();
       await byTestId(page, 'filter-range').selectOption('1h');

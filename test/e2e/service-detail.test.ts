@@ -76,6 +76,14 @@ describe('Services page and service detail', () => {
         .waitFor();
       await byTestId(page, 'service-checks').waitFor();
       expect(await text(page, 'detail-pid')).toMatch(/^\d+$/);
+      // Heartbeat age and whole-tree usage follow the once-a-second metrics event (nothing polls).
+      const age = byTestId(page, 'detail-heartbeat').locator('[data-age-ms]');
+      await age.waitFor();
+      const ageOf = async () => Number(await age.getAttribute('data-age-ms'));
+      expect(await ageOf()).toBeLessThan(5000);
+      const firstAge = await ageOf();
+      await expect.poll(ageOf, { timeout: WAIT }).not.toBe(firstAge);
+      expect(await text(page, 'detail-usage')).toMatch(/%.*MB/);
       // A running service cannot be removed: the button says why.
       expect(await byTestId(page, 'remove-selfcheck').isDisabled()).toBe(true);
       expect(await byTestId(page, 'remove-selfcheck').getAttribute('title')).toContain('Stop it before');
@@ -167,6 +175,23 @@ describe('Services page and service detail', () => {
       await byTestId(page, 'add-name-error').filter({ hasText: 'already exists' }).waitFor();
       expect((await call<Info[]>('services.list')).length).toBe(before);
       await screenshot(page, 'service-add-refused');
+
+      // The built-in programs are offered next to the custom command; choosing one fills its kind,
+      // description and example configuration, and back to the custom command clears them.
+      await byTestId(page, 'add-program-collector').locator('input').check();
+      expect(await byTestId(page, 'add-kind').inputValue()).toBe('collector');
+      expect(await byTestId(page, 'add-description').inputValue()).toMatch(/^Market data/);
+      expect(JSON.parse(await byTestId(page, 'add-config').inputValue())).toMatchObject({
+        venue: 'binance-spot',
+      });
+      expect(await byTestId(page, 'add-program-command').count()).toBe(0);
+      await byTestId(page, 'add-program-selfcheck').locator('input').check();
+      expect(await byTestId(page, 'add-kind').inputValue()).toBe('custom');
+      expect(await byTestId(page, 'add-config').count()).toBe(0); // it takes none
+      await screenshot(page, 'service-add-builtin');
+      await byTestId(page, 'add-program-custom').locator('input').check();
+      expect(await byTestId(page, 'add-config').count()).toBe(0);
+      expect(await byTestId(page, 'add-program-command').inputValue()).toBe(process.execPath);
 
       await byTestId(page, 'add-name').fill('e2e-ticker');
       expect(await byTestId(page, 'add-name-error').count()).toBe(0);
@@ -372,6 +397,30 @@ describe('Services page and service detail', () => {
         .waitFor({ timeout: 2000 });
       await screenshot(page, 'service-logs-chatty');
       await call('services.stop', { name: 'e2e-chatty' });
+
+      // Load older: the 2 000 lines before the oldest kept here, read back from the server (its
+      // ring, then the log file), in front of the rest with nothing missing between.
+      await byTestId(page, 'log-search').fill('');
+      await byTestId(page, 'log-pause').click();
+      await byTestId(page, 'log-tail', { 'data-paused': 'false' }).waitFor();
+      const newest = (await call<{ seq: number }[]>('services.logs', { name: 'e2e-chatty', lines: 1 }))[0]!;
+      await byTestId(page, 'log-status')
+        .filter({ hasText: /^5000 lines/ })
+        .waitFor();
+      await expect.poll(async () => Math.max(...(await shownSeqs(page))), { timeout: WAIT }).toBe(newest.seq);
+      await byTestId(page, 'log-older').click();
+      await byTestId(page, 'log-status')
+        .filter({ hasText: /^7000 lines/ })
+        .waitFor();
+      await byTestId(page, 'log-view').evaluate((el) => {
+        el.scrollTop = 0;
+      });
+      await expect
+        .poll(async () => Math.min(...(await shownSeqs(page))), { timeout: WAIT })
+        .toBe(newest.seq - 6999);
+      const top = await shownSeqs(page);
+      expect(top).toEqual(top.map((_, i) => top[0]! + i));
+      await screenshot(page, 'service-logs-older');
       expect(errors).toEqual([]);
     },
     TEST_TIMEOUT,

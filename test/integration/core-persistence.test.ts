@@ -6,7 +6,14 @@ import { createCore, type Core } from '../../src/main/core';
 import type { ConfigChange } from '../../src/shared/config';
 import type { Envelope } from '../../src/shared/errors';
 import type { AlertRecord, EventRecord, Page, SeriesResult } from '../../src/shared/history';
-import type { ServiceInfo } from '../../src/shared/services';
+import { recordOfAlert, recordOfTransition } from '../../src/shared/history';
+import type {
+  BuiltinProgram,
+  LogLine,
+  ServiceAlertEvent,
+  ServiceInfo,
+  ServiceTransitionEvent,
+} from '../../src/shared/services';
 import type { Settings } from '../../src/shared/settings';
 import { until } from '../helpers/process-fixtures';
 import { tempDir } from '../helpers/temp-dir';
@@ -94,7 +101,7 @@ describe('core with control.db', () => {
     const rest = await ok<Page<EventRecord>>('events.list', { service: 'crasher', before: page.next });
     expect(rest.items[0]!.id).toBeLessThan(page.items[1]!.id);
 
-    const alerts = await ok<Page<AlertRecord>>('alerts.list', { open: true });
+    const alerts = await ok<Page<AlertRecord>>('alerts.list', { state: 'open' });
     const fatal = alerts.items.find((a) => a.kind === 'fatal')!;
     expect(fatal).toMatchObject({ service: 'crasher', acknowledgedAt: null });
     const acked = await ok<AlertRecord>('alerts.acknowledge', { id: fatal.id });
@@ -106,6 +113,128 @@ describe('core with control.db', () => {
     await ok('services.acknowledge', { name: 'crasher' });
     const cleared = await ok<Page<AlertRecord>>('alerts.list', { service: 'crasher', kind: 'fatal' });
     expect(cleared.items[0]!.clearedAt).not.toBeNull();
+  });
+
+  it('gives live transitions and alerts their history ids, and announces every alert it clears', async () => {
+    await open();
+    const live: { event: string; payload: unknown }[] = [];
+    core!.events.listen((event, payload) => live.push({ event, payload }));
+    const of = <T>(name: string): T[] => live.filter((e) => e.event === name).map((e) => e.payload as T);
+    const from = Date.now();
+    await ok('services.add', { definition: crasher });
+    await ok('services.start', { name: 'crasher' });
+    await until(() => core!.supervisor.get('crasher').state === 'fatal', 'fatal');
+
+    // A live transition is the row events.list returns, id and all.
+    const transitions = of<ServiceTransitionEvent>('service.transition');
+    const stored = await ok<Page<EventRecord>>('events.list', { service: 'crasher' });
+    expect(stored.items.map((e) => e.id)).toEqual(transitions.map((t) => t.id).reverse());
+    expect(stored.items).toEqual(transitions.map(recordOfTransition).reverse());
+
+    // A live alert can be acknowledged by its id, without looking it up.
+    const fatal = of<ServiceAlertEvent>('service.alert').find((a) => a.kind === 'fatal')!;
+    const acked = await ok<AlertRecord>('alerts.acknowledge', { id: fatal.id });
+    expect(acked).toEqual({ ...recordOfAlert(fatal), acknowledgedAt: acked.acknowledgedAt });
+    expect(of<AlertRecord>('alert.changed')).toEqual([acked]);
+
+    // Acknowledging the service clears its fatal and crash-loop alerts: one alert.changed for each.
+    const loop = of<ServiceAlertEvent>('service.alert').find((a) => a.kind === 'crash-loop');
+    live.length = 0;
+    await ok('services.acknowledge', { name: 'crasher' });
+    const changed = of<AlertRecord>('alert.changed');
+    expect(changed.map((a) => a.id).sort()).toEqual([fatal.id, ...(loop ? [loop.id] : [])].sort());
+    expect(changed.every((a) => a.clearedAt !== null)).toBe(true);
+    expect(changed.find((a) => a.id === fatal.id)!.acknowledgedAt).toBe(acked.acknowledgedAt);
+    const cleared = await ok<Page<AlertRecord>>('alerts.list', { service: 'crasher', state: 'cleared' });
+    expect(cleared.items).toEqual(expect.arrayContaining(changed));
+
+    // alerts.list by state and time.
+    const ids = async (q: Record<string, unknown>) =>
+      (await ok<Page<AlertRecord>>('alerts.list', { service: 'crasher', ...q })).items.map((a) => a.id);
+    expect(await ids({ state: 'acknowledged' })).toEqual([fatal.id]);
+    expect(await ids({ state: 'open', kind: 'fatal' })).toEqual([]);
+    expect(await ids({ from, to: Date.now() + 1 })).toContain(fatal.id);
+    expect(await ids({ to: from })).toEqual([]);
+    expect(await call('alerts.list', { state: 'closed' })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input', field: 'state' },
+    });
+    expect(await call('alerts.list', { open: true })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input', field: 'open' },
+    });
+  });
+
+  it('pages back through a service’s output with a before cursor, numbered on across a restart', async () => {
+    await open();
+    const printer = {
+      name: 'printer',
+      kind: 'custom',
+      program: {
+        type: 'command',
+        command: process.execPath,
+        args: ['-e', 'for (let i = 0; i < 3000; i++) console.log("line " + i)'],
+      },
+      restart: { policy: 'never' },
+    };
+    await ok('services.add', { definition: printer });
+    await ok('services.start', { name: 'printer' });
+    await until(
+      async () =>
+        (await ok<LogLine[]>('services.logs', { name: 'printer', lines: 1, stream: 'out' }))[0]?.text ===
+        'line 2999',
+      'the last line',
+    );
+    const recent = await ok<LogLine[]>('services.logs', { name: 'printer', lines: 5, stream: 'out' });
+    const older = await ok<LogLine[]>('services.logs', {
+      name: 'printer',
+      lines: 2000,
+      stream: 'out',
+      before: recent[0]!.seq,
+    });
+    expect(older.map((l) => l.text)).toEqual(Array.from({ length: 2000 }, (_, i) => `line ${i + 995}`));
+    await core!.close();
+
+    // A new run: the ring is empty, so older lines come from the file, numbered as before.
+    await open();
+    const again = await ok<LogLine[]>('services.logs', {
+      name: 'printer',
+      lines: 3,
+      stream: 'out',
+      before: older[0]!.seq,
+    });
+    expect(again.map((l) => l.text)).toEqual(['line 992', 'line 993', 'line 994']);
+    expect(again.at(-1)!.seq).toBeLessThan(older[0]!.seq);
+    // Its next output is numbered after everything before the restart.
+    await ok('services.start', { name: 'printer' });
+    await until(async () => {
+      const [line] = await ok<LogLine[]>('services.logs', { name: 'printer', lines: 1, stream: 'out' });
+      return line?.text === 'line 2999';
+    }, 'the second run');
+    const [last] = await ok<LogLine[]>('services.logs', { name: 'printer', lines: 1, stream: 'out' });
+    const [first] = await ok<LogLine[]>('services.logs', {
+      name: 'printer',
+      lines: 1,
+      contains: 'line 0',
+      before: last!.seq,
+    });
+    expect(first).toMatchObject({ text: 'line 0' });
+    expect(first!.seq).toBeGreaterThan(recent.at(-1)!.seq);
+    expect(await call('services.logs', { name: 'printer', before: 0 })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input', field: 'before' },
+    });
+  });
+
+  it('lists the built-in programs this installation has', async () => {
+    await open();
+    const programs = await ok<BuiltinProgram[]>('programs.list');
+    expect(programs.map((p) => p.name)).toEqual(['collector', 'selfcheck', 'simulator']);
+    expect(programs.find((p) => p.name === 'collector')).toMatchObject({
+      kind: 'collector',
+      config: { required: true, example: { venue: 'binance-spot' } },
+    });
+    expect(programs.find((p) => p.name === 'selfcheck')!.config).toBeNull();
   });
 
   it('records resource samples as metric series', async () => {
@@ -131,6 +260,7 @@ describe('core with control.db', () => {
       to: Date.now() + 1000,
     });
     expect(rss.resolution).toBe('raw');
+    expect(rss.bucketMs).toBe(1000); // samples every 200 ms, stored per second
     expect(rss.points[0]!.avg).toBeGreaterThan(10 * 1024 * 1024);
     const keys = await ok<{ service: string; metric: string }[]>('history.metrics', { service: 'steady' });
     expect(keys.map((k) => k.metric)).toEqual(expect.arrayContaining(['cpu', 'rss']));

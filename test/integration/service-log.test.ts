@@ -8,7 +8,7 @@ import { ServiceLog, type LogLine } from '../../src/main/supervisor/service-log'
 import { tempDir } from '../helpers/temp-dir';
 
 const fixture = resolve(import.meta.dirname, '../fixtures/children/fixture.mjs');
-const LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (out|err|vigil) (\d+|-) (.*)$/;
+const LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) #(\d+) (out|err|vigil) (\d+|-) (.*)$/;
 const FLOOD = 200_000;
 
 let dir: ReturnType<typeof tempDir>;
@@ -55,7 +55,7 @@ function fileLines(files: string[]): string[] {
 function parse(line: string): { stream: string; pid: string; text: string } {
   const m = LINE.exec(line);
   if (!m) throw new Error(`malformed log line: ${JSON.stringify(line.slice(0, 200))}`);
-  return { stream: m[2]!, pid: m[3]!, text: m[4]! };
+  return { stream: m[3]!, pid: m[4]!, text: m[5]! };
 }
 
 async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
@@ -307,5 +307,101 @@ describe('service log', () => {
       expect(lines.filter((l) => l.pid === String(pid))).toHaveLength(1000);
     }
     expect(fileLines(logFiles())).toHaveLength(2002);
+  });
+});
+
+describe('older lines, read back from the files', () => {
+  /** Every line of the files, oldest first, as the reader should return them. */
+  const onDisk = (): { seq: number; text: string }[] =>
+    fileLines(logFiles()).map((l) => {
+      const m = LINE.exec(l)!;
+      return { seq: Number(m[2]), text: m[5]! };
+    });
+
+  /** Pages back from the newest line to the oldest, `n` at a time, the way the UI's "load older" does. */
+  async function pageBack(log: ServiceLog, n: number, filter = {}): Promise<LogLine[]> {
+    let page = log.tail(n, filter);
+    const all = [...page];
+    while (page.length > 0) {
+      page = await log.before(page[0]!.seq, n, filter);
+      expect(page.length).toBeLessThanOrEqual(n);
+      all.unshift(...page);
+    }
+    return all;
+  }
+
+  it('number lines on from the last one written, across rotations and a new run', async () => {
+    const first = makeLog({ maxFileBytes: 2048, maxFiles: 2 });
+    for (let i = 0; i < 100; i++) first.note(`run 1 line ${i}`);
+    await first.close();
+    expect(onDisk().at(-1)).toEqual({ seq: 100, text: 'run 1 line 99' });
+    const second = makeLog({ maxFileBytes: 2048, maxFiles: 2 });
+    second.note('run 2');
+    expect(second.tail(1)[0]!.seq).toBe(101);
+    await second.close();
+    // A file whose last line is cut short (a crash mid-write) still gives the last whole line's number.
+    writeFileSync(join(dir.path, 'svc.log'), `${readFileSync(join(dir.path, 'svc.log'), 'utf8')}2026-11-2`);
+    const third = makeLog({ maxFileBytes: 2048, maxFiles: 2 });
+    third.note('run 3');
+    expect(third.tail(1)[0]!.seq).toBe(102);
+  });
+
+  it('page back through the ring, the current file and every rotated one, each line once, in order', async () => {
+    // Small files and a small ring: 3,000 lines span the ring, svc.log and three rotated files.
+    const log = makeLog({ maxFileBytes: 16 * 1024, maxFiles: 3, ringSize: 50 });
+    const stream = new PassThrough();
+    log.attach(stream, 'out', 3);
+    for (let i = 0; i < 3000; i++) stream.write(`line ${i}${i % 7 === 0 ? ' seventh' : ''}\n`);
+    await until(() => log.tail(1)[0]?.text === 'line 2999', 'the last line');
+    await log.flush();
+    const disk = onDisk();
+    expect(disk.length).toBeLessThan(3000); // the oldest file went
+    expect(logFiles()).toHaveLength(4);
+
+    for (const n of [5, 2000]) {
+      const all = await pageBack(log, n);
+      expect(all.map((l) => ({ seq: l.seq, text: l.text }))).toEqual(disk);
+      expect(all.every((l) => l.stream === 'out' && l.pid === 3)).toBe(true);
+    }
+    // Filters apply to the files too.
+    const seventh = await pageBack(log, 100, { contains: 'seventh' });
+    expect(seventh.map((l) => l.text)).toEqual(
+      disk.filter((l) => l.text.endsWith('seventh')).map((l) => l.text),
+    );
+    expect(await log.before(disk[0]!.seq, 10)).toEqual([]);
+
+    // A cursor stays good while the log rotates under it (about one file of new lines).
+    const at = disk.length - 300;
+    const page = await log.before(disk[at]!.seq, 5);
+    expect(page.map((l) => l.seq)).toEqual(disk.slice(at - 5, at).map((l) => l.seq));
+    const rotated = logFiles().length;
+    for (let i = 0; i < 400; i++) stream.write(`later ${i}\n`);
+    await until(() => log.tail(1)[0]?.text === 'later 399', 'the later lines');
+    await log.flush();
+    expect(onDisk()[0]!.seq).toBeGreaterThan(disk[0]!.seq); // it did rotate
+    expect(logFiles()).toHaveLength(rotated);
+    const next = await log.before(page[0]!.seq, 5);
+    expect(next.map((l) => l.seq)).toEqual(disk.slice(at - 10, at - 5).map((l) => l.seq));
+  });
+
+  it('find their place in a large file, and skip lines that do not parse', async () => {
+    // Lines from before numbered logs, and one merged with a line a crash cut short.
+    const old = Array.from({ length: 50 }, (_, i) => `2026-01-01T00:00:00.000Z out 1 before numbers ${i}\n`);
+    writeFileSync(join(dir.path, 'svc.log'), old.join(''));
+    const log = makeLog({ ringSize: 10 });
+    const stream = new PassThrough();
+    log.attach(stream, 'out', 4);
+    const n = 60_000;
+    for (let i = 0; i < n; i++) stream.write(`numbered ${i} ${'x'.repeat(i % 50)}\n`);
+    await until(() => log.tail(1)[0]?.text.startsWith(`numbered ${n - 1} `) ?? false, 'the last line');
+    await log.flush();
+    expect(log.tail(1)[0]!.seq).toBe(n); // nothing numbered before: from 1
+    const page = await log.before(30_000, 3);
+    expect(page.map((l) => [l.seq, l.text.split(' ')[1]])).toEqual([
+      [29_997, '29996'],
+      [29_998, '29997'],
+      [29_999, '29998'],
+    ]);
+    expect((await log.before(3, 10)).map((l) => l.seq)).toEqual([1, 2]); // the unnumbered ones skipped
   });
 });

@@ -11,6 +11,7 @@ import { HistoryQueries } from '../../src/main/store/history-queries';
 import { HistoryWriter } from '../../src/main/store/history-writer';
 import type { StoreError } from '../../src/main/store/store-error';
 import { ControlStore } from '../../src/main/store/store';
+import { recordOfTransition } from '../../src/shared/history';
 import type { ServiceAlert, ServiceState, ServiceTransition } from '../../src/shared/services';
 import { tempDir } from '../helpers/temp-dir';
 
@@ -93,10 +94,45 @@ describe('alerts', () => {
     writer.flush();
     const queued = writer.raiseAlert(alert('okx', 'degraded', T0 + 1));
 
-    expect(writer.clearAlerts('okx', 'degraded', T0 + 100)).toBe(2);
-    expect(writer.clearAlerts('okx', 'degraded', T0 + 200)).toBe(0); // the clear of `written` is queued
+    writer.acknowledgeAlert(queued, T0 + 50);
+
+    // Each cleared alert comes back once, as it reads now: for the alert.changed events.
+    const cleared = writer.clearAlerts('okx', 'degraded', T0 + 100);
+    expect(cleared.sort((x, y) => x.id - y.id)).toEqual([
+      {
+        id: written,
+        at: T0,
+        service: 'okx',
+        kind: 'degraded',
+        severity: 'warning',
+        message: 'okx degraded',
+        acknowledgedAt: null,
+        clearedAt: T0 + 100,
+      },
+      {
+        id: queued,
+        at: T0 + 1,
+        service: 'okx',
+        kind: 'degraded',
+        severity: 'warning',
+        message: 'okx degraded',
+        acknowledgedAt: T0 + 50,
+        clearedAt: T0 + 100,
+      },
+    ]);
+    expect(writer.clearAlerts('okx', 'degraded', T0 + 200)).toEqual([]); // the clear of `written` is queued
     writer.flush();
-    expect(writer.clearAlerts('okx', 'degraded', T0 + 300)).toBe(0);
+    expect(writer.clearAlerts('okx', 'degraded', T0 + 300)).toEqual([]);
+    // What was returned is what is stored.
+    for (const record of cleared) expect(queries.getAlert(record.id)).toEqual(record);
+
+    // Pending (not yet written) alerts come back the same way.
+    const pending = writer.raiseAlert(alert('okx', 'memory-hard', T0 + 2));
+    expect(writer.clearAlerts('okx', 'memory-hard', T0 + 400)).toMatchObject([
+      { id: pending, kind: 'memory-hard', acknowledgedAt: null, clearedAt: T0 + 400 },
+    ]);
+    writer.flush();
+    expect(queries.getAlert(pending)).toMatchObject({ clearedAt: T0 + 400 });
 
     expect(queries.getAlert(written)!.clearedAt).toBe(T0 + 100);
     expect(queries.getAlert(queued)!.clearedAt).toBe(T0 + 100);
@@ -104,7 +140,7 @@ describe('alerts', () => {
     expect(queries.getAlert(elsewhere)!.clearedAt).toBeNull();
   });
 
-  it('are listed newest first; open means neither cleared nor acknowledged', () => {
+  it('are listed newest first, by state (open: neither cleared nor acknowledged) and time', () => {
     const ids = [
       writer.raiseAlert(alert('okx', 'degraded', T0 + 1)),
       writer.raiseAlert(alert('okx', 'fatal', T0 + 2)),
@@ -118,8 +154,20 @@ describe('alerts', () => {
     const list = (q: Parameters<HistoryQueries['queryAlerts']>[0]) =>
       queries.queryAlerts(q).items.map((a) => a.id);
     expect(list({})).toEqual([ids[3], ids[2], ids[1], ids[0]]);
-    expect(list({ open: true })).toEqual([ids[3], ids[0]]);
-    expect(list({ open: false })).toEqual([ids[2], ids[1]]);
+    expect(list({ state: 'open' })).toEqual([ids[3], ids[0]]);
+    expect(list({ state: 'acknowledged' })).toEqual([ids[1]]);
+    expect(list({ state: 'cleared' })).toEqual([ids[2]]);
+    // Both acknowledged and cleared: in both lists.
+    writer.clearAlerts('okx', 'fatal', T0 + 20);
+    writer.flush();
+    expect(list({ state: 'acknowledged' })).toEqual([ids[1]]);
+    expect(list({ state: 'cleared' })).toEqual([ids[2], ids[1]]);
+    // [from, to) of when it was raised.
+    expect(list({ from: T0 + 2 })).toEqual([ids[3], ids[2], ids[1]]);
+    expect(list({ from: T0 + 2, to: T0 + 4 })).toEqual([ids[2], ids[1]]);
+    expect(list({ to: T0 + 2, state: 'open' })).toEqual([ids[0]]);
+    expect(list({ from: T0 + 1, state: 'cleared', limit: 1 })).toEqual([ids[2]]);
+    expect(list({ from: T0 + 1, state: 'cleared', before: ids[2] })).toEqual([ids[1]]);
     expect(list({ service: 'okx', kind: 'degraded' })).toEqual([ids[3], ids[0]]);
     expect(queries.queryAlerts({ limit: 3 }).next).toBe(ids[1]);
     expect(list({ limit: 3, before: ids[1] })).toEqual([ids[0]]);
@@ -127,9 +175,25 @@ describe('alerts', () => {
 });
 
 describe('events', () => {
-  it('round-trip a transition', () => {
-    writer.recordTransition(transition('okx', 'backoff', T0, 3));
+  it('get their final id at once, continuing after a restart', () => {
+    expect(writer.recordTransition(transition('okx', 'starting', T0))).toBe(1);
+    expect(writer.recordTransition(transition('okx', 'running', T0 + 1))).toBe(2);
     writer.flush();
+    expect(queries.queryEvents().items.map((e) => [e.id, e.to])).toEqual([
+      [2, 'running'],
+      [1, 'starting'],
+    ]);
+    writer.close();
+    db.close();
+    open();
+    expect(writer.recordTransition(transition('okx', 'stopping', T0 + 2))).toBe(3);
+  });
+
+  it('round-trip a transition, as its live event reads', () => {
+    const t = transition('okx', 'backoff', T0, 3);
+    const id = writer.recordTransition(t);
+    writer.flush();
+    expect(queries.queryEvents().items).toEqual([recordOfTransition({ ...t, id })]);
     expect(queries.queryEvents().items).toEqual([
       {
         id: 1,

@@ -14,9 +14,9 @@ import {
 import type {
   LogLine,
   MetricsSample,
-  ServiceAlert,
+  ServiceAlertEvent,
   ServiceInfo,
-  ServiceTransition,
+  ServiceTransitionEvent,
 } from '../../src/shared/services';
 import { isRunning } from '../helpers/processes';
 import { tempDir } from '../helpers/temp-dir';
@@ -27,8 +27,8 @@ const servicesDir = resolve(import.meta.dirname, '../../out/services');
 
 let dir: ReturnType<typeof tempDir>;
 let events: EventHub;
-let transitions: ServiceTransition[];
-let alerts: ServiceAlert[];
+let transitions: ServiceTransitionEvent[];
+let alerts: ServiceAlertEvent[];
 let sup: Supervisor | null;
 
 function fixtureService(
@@ -50,6 +50,8 @@ function fixtureService(
 }
 
 let saved: Map<string, ServiceDefinition>;
+/** The ids the test's recorder handed out (transitions and alerts share them). */
+let recordedIds: number;
 
 /** A supervised protocol child that uses the bus through the SDK (run with tsx, so from the repo). */
 function busService(name: string, role: 'pub' | 'sub'): ServiceDefinitionInput {
@@ -81,8 +83,8 @@ async function open(inputs: ServiceDefinitionInput[]): Promise<Supervisor> {
     recorder: {
       saveDefinition: (d) => saved.set(d.name, d),
       removeDefinition: (n) => saved.delete(n),
-      transition: () => undefined,
-      alert: () => undefined,
+      transition: () => (recordedIds += 1),
+      alert: () => (recordedIds += 1),
       alertCleared: () => undefined,
       samples: () => undefined,
     },
@@ -114,9 +116,10 @@ beforeEach(() => {
   transitions = [];
   alerts = [];
   saved = new Map();
+  recordedIds = 0;
   events.listen((event, payload) => {
-    if (event === 'service.transition') transitions.push(payload as ServiceTransition);
-    if (event === 'service.alert') alerts.push(payload as ServiceAlert);
+    if (event === 'service.transition') transitions.push(payload as ServiceTransitionEvent);
+    if (event === 'service.alert') alerts.push(payload as ServiceAlertEvent);
   });
   sup = null;
 });
@@ -157,6 +160,9 @@ describe('supervisor with real processes', () => {
     const delays = backoffs.slice(0, 3).map((t) => t.nextRestartAt! - t.at);
     [0, 100, 200].forEach((d, i) => expect(Math.abs(delays[i]! - d)).toBeLessThanOrEqual(5));
     expect(backoffs[0]!.exit).toMatchObject({ code: 1 });
+    // Each live event carries the id its recorder gave it, in the order they were recorded.
+    const ids = [...transitions, ...alerts].map((e) => e.id).sort((a, b) => a - b);
+    expect(ids).toEqual(Array.from({ length: recordedIds }, (_, i) => i + 1));
   });
 
   it('runs a child that crashes twice and then stays up', async () => {

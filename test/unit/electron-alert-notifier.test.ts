@@ -42,8 +42,16 @@ function setup(overrides: Partial<AlertNotifierOptions> = {}) {
     openAt,
     ...overrides,
   });
+  let nextId = 1;
   const raise = (service: string, kind: AlertKind, severity: ServiceAlert['severity'] = 'critical') =>
-    events.emit('service.alert', { service, kind, severity, message: `${service} ${kind}`, at: Date.now() });
+    events.emit('service.alert', {
+      id: nextId++,
+      service,
+      kind,
+      severity,
+      message: `${service} ${kind}`,
+      at: Date.now(),
+    });
   return { events, shown, openAt, notifier, raise, titles: () => shown.map((n) => n.options.title) };
 }
 

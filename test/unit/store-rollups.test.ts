@@ -169,6 +169,31 @@ describe('querySeries', () => {
     const ats = r.points.map((p) => p.at);
     expect(ats).toEqual([...ats].sort((a, b) => a - b));
     expect(ats.every((at) => at % r.bucketMs === 0)).toBe(true);
+    // bucketMs is the level's step or a multiple, and the spacing of points where nothing is missing.
+    expect(r.bucketMs % { raw: 1000, '1m': 60_000, '1h': 3_600_000 }[resolution]).toBe(0);
+    const gaps = ats.slice(1).map((at, i) => at - ats[i]!);
+    // (Raw: this fixture samples less often than the sample interval the query was told, 1 s.)
+    if (resolution === 'raw') expect(Math.min(...gaps)).toBeGreaterThanOrEqual(r.bucketMs);
+    else expect(Math.min(...gaps)).toBe(r.bucketMs);
+  });
+
+  it('says how far apart its points are: the bucket, and for raw at least the sample interval', () => {
+    expect(query(10 * 60_000, 0).bucketMs).toBe(2000); // 600 s in at most 300 points
+    expect(query(2 * 60_000, 0).bucketMs).toBe(1000);
+    const sampled = (sampleIntervalMs: number) =>
+      store.queries.querySeries({
+        service: 'okx',
+        metric: 'cpu',
+        from: now - 2 * 60_000,
+        to: now,
+        sampleIntervalMs,
+      }).bucketMs;
+    expect(sampled(5000)).toBe(5000);
+    expect(sampled(500)).toBe(1000);
+    expect(query(2 * HOUR, 0).bucketMs).toBe(60_000);
+    expect(query(DAY, 0).bucketMs).toBe(300_000);
+    expect(query(7 * DAY, 0).bucketMs).toBe(3_600_000);
+    expect(query(HOUR, 0, 'nope').bucketMs).toBe(60_000); // also when there is no such series
   });
 
   it('uses the finest level that still holds the start of the range', () => {

@@ -1,4 +1,5 @@
 import type { AppInfo } from '../../shared/api';
+import type { BuiltinProgram } from '../../shared/services';
 import type { Supervisor } from '../supervisor/supervisor';
 import type { ConfigService } from './config-service';
 import type { HistoryService } from './history-service';
@@ -11,6 +12,7 @@ export interface HandlerDeps {
   history: HistoryService;
   config: ConfigService;
   market: MarketService;
+  programs: () => BuiltinProgram[];
 }
 
 export function createHandlers({
@@ -19,6 +21,7 @@ export function createHandlers({
   history: h,
   config: c,
   market: m,
+  programs,
 }: HandlerDeps): Handlers {
   return {
     'app.info': () => appInfo(),
@@ -34,7 +37,11 @@ export function createHandlers({
     'services.add': ({ definition }) => s.add(definition),
     'services.update': ({ name, definition }) => s.update(name, definition),
     'services.remove': ({ name }) => s.remove(name),
-    'services.logs': ({ name, lines, stream, contains }) => s.logTail(name, lines, { stream, contains }),
+    'services.logs': ({ name, lines, stream, contains, before }) =>
+      before === undefined
+        ? s.logTail(name, lines, { stream, contains })
+        : s.logBefore(name, before, lines, { stream, contains }),
+    'programs.list': () => programs(),
     'history.series': (q) => h.series(q),
     'history.metrics': ({ service }) => h.metrics(service),
     'events.list': (q) => h.events(q),

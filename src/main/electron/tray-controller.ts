@@ -105,7 +105,7 @@ export function createTrayController<Image, Menu>(
   const read = async (): Promise<void> => {
     const [list, alerts] = await Promise.all([
       api.services.list(),
-      api.alerts.list({ open: true, limit: OPEN_ALERTS_LIMIT }),
+      api.alerts.list({ state: 'open', limit: OPEN_ALERTS_LIMIT }),
     ]);
     // A failed read keeps what the tray showed: stale for a moment rather than blank.
     if (list.ok) services = list.result;

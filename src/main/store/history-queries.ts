@@ -7,6 +7,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type {
   AlertRecord,
+  AlertState,
   EventRecord,
   Page,
   Resolution,
@@ -24,11 +25,8 @@ export interface SeriesQuery {
   from: number;
   to: number;
   maxPoints?: number;
-}
-
-export interface StoredSeries extends SeriesResult {
-  /** Width of each point's bucket. */
-  bucketMs: number;
+  /** How often samples are taken: raw points are at least this far apart (default 1 s). */
+  sampleIntervalMs?: number;
 }
 
 export interface EventQuery {
@@ -43,11 +41,19 @@ export interface EventQuery {
 export interface AlertQuery {
   service?: string;
   kind?: AlertKind;
-  /** true: neither cleared nor acknowledged; false: cleared or acknowledged. */
-  open?: boolean;
+  state?: AlertState;
+  /** Epoch ms, [from, to), of when the alert was raised. */
+  from?: number;
+  to?: number;
   limit?: number;
   before?: number;
 }
+
+const alertStateWhere: Record<AlertState, string> = {
+  open: 'cleared_at IS NULL AND acknowledged_at IS NULL',
+  acknowledged: 'acknowledged_at IS NOT NULL',
+  cleared: 'cleared_at IS NOT NULL',
+};
 
 const STEP_S: Record<Resolution, number> = { raw: 1, '1m': 60, '1h': 3600 };
 /**
@@ -75,7 +81,8 @@ interface EventRow {
   next_restart_at: number | null;
 }
 
-interface AlertRow {
+/** A row of the alerts table. */
+export interface AlertRow {
   id: number;
   at: number;
   service: string;
@@ -165,7 +172,7 @@ export class HistoryQueries {
     this.retention = { ...DEFAULT_RETENTION, ...retention };
   }
 
-  querySeries(q: SeriesQuery): StoredSeries {
+  querySeries(q: SeriesQuery): SeriesResult {
     const maxPoints = Math.max(1, Math.floor(q.maxPoints ?? 300));
     const from = Math.floor(q.from / 1000);
     const to = Math.max(from + 1, Math.ceil(q.to / 1000));
@@ -175,11 +182,12 @@ export class HistoryQueries {
     // touch one more bucket than it spans.
     let bucket = Math.max(step, Math.ceil((to - from) / maxPoints / step) * step);
     while (Math.floor((to - 1) / bucket) - Math.floor(from / bucket) + 1 > maxPoints) bucket += step;
-    const result: StoredSeries = {
+    const result: SeriesResult = {
       service: q.service,
       metric: q.metric,
       resolution,
-      bucketMs: bucket * 1000,
+      // Raw rows are per second, but only every sample interval has one.
+      bucketMs: resolution === 'raw' ? Math.max(bucket * 1000, q.sampleIntervalMs ?? 0) : bucket * 1000,
       points: [],
     };
     const id = this.stmts.seriesId.get(q.service, q.metric);
@@ -260,7 +268,7 @@ export class HistoryQueries {
 
   getAlert(id: number): AlertRecord | null {
     const row = this.stmts.alert.get(id);
-    return row ? toAlertRecord(row) : null;
+    return row ? alertRecordOf(row) : null;
   }
 
   /** Alerts, newest first. */
@@ -275,15 +283,17 @@ export class HistoryQueries {
       where.push('kind = :kind');
       params.kind = q.kind;
     }
-    if (q.open !== undefined) {
-      where.push(
-        q.open
-          ? 'cleared_at IS NULL AND acknowledged_at IS NULL'
-          : '(cleared_at IS NOT NULL OR acknowledged_at IS NOT NULL)',
-      );
+    if (q.state !== undefined) where.push(alertStateWhere[q.state]);
+    if (q.from !== undefined) {
+      where.push('at >= :from');
+      params.from = q.from;
+    }
+    if (q.to !== undefined) {
+      where.push('at < :to');
+      params.to = q.to;
     }
     const rows = this.page<AlertRow>('alerts', where, params, q);
-    return { items: rows.items.map(toAlertRecord), next: rows.next };
+    return { items: rows.items.map(alertRecordOf), next: rows.next };
   }
 
   /**
@@ -320,7 +330,7 @@ export class HistoryQueries {
   }
 }
 
-function toAlertRecord(r: AlertRow): AlertRecord {
+export function alertRecordOf(r: AlertRow): AlertRecord {
   return {
     id: r.id,
     service: r.service,

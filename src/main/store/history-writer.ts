@@ -5,11 +5,14 @@
  * is retried at the next tick and is reported through `onError`; nothing is ever thrown into the
  * supervisor's event path.
  *
- * Ids are handed out here (this is the only writer of the file), so `raiseAlert` returns the alert's
- * final id at once, before the row is written, and acknowledging or clearing it works either way.
+ * Ids are handed out here (this is the only writer of the file), so `recordTransition` and
+ * `raiseAlert` return the row's final id at once, before it is written: the live event carries the
+ * same id a later query returns, and acknowledging or clearing an alert works either way.
  */
 import type { Database, Statement } from 'better-sqlite3';
+import type { AlertRecord } from '../../shared/history';
 import type { ServiceAlert, ServiceTransition } from '../../shared/services';
+import { alertRecordOf, type AlertRow } from './history-queries';
 import { toStoreError, type StoreError } from './store-error';
 
 export interface HistoryWriterOptions {
@@ -42,6 +45,7 @@ export interface HistoryWriterStats {
 }
 
 type EventRow = [
+  id: number,
   at: number,
   service: string,
   from: string,
@@ -112,6 +116,7 @@ export class HistoryWriter {
   private nextSeriesId: number;
   private newSeries: [id: number, service: string, metric: string][] = [];
   private events: EventRow[] = [];
+  private nextEventId: number;
   private readonly alerts = new Map<number, PendingAlert>();
   private nextAlertId: number;
   private clears: [at: number, id: number][] = [];
@@ -135,7 +140,7 @@ export class HistoryWriter {
     alert: Statement<[number, number, string, string, string, string, number | null, number | null]>;
     clear: Statement<[number, number]>;
     ack: Statement<[number, number]>;
-    openAlerts: Statement<[string, string], number>;
+    openAlerts: Statement<[string, string], AlertRow>;
     sample: Statement<[number, number, number]>;
     sampleChunk: Statement<number[]>;
   };
@@ -152,8 +157,8 @@ export class HistoryWriter {
     this.stmts = {
       series: db.prepare('INSERT INTO series (id, service, metric) VALUES (?, ?, ?)'),
       event: db.prepare(
-        `INSERT INTO events (at, service, from_state, to_state, health, reason, exit_code, exit_signal,
-           restarts, next_restart_at) VALUES (${params(10)})`,
+        `INSERT INTO events (id, at, service, from_state, to_state, health, reason, exit_code, exit_signal,
+           restarts, next_restart_at) VALUES (${params(11)})`,
       ),
       alert: db.prepare(
         `INSERT INTO alerts (id, at, service, kind, severity, message, acknowledged_at, cleared_at)
@@ -161,11 +166,9 @@ export class HistoryWriter {
       ),
       clear: db.prepare('UPDATE alerts SET cleared_at = ? WHERE id = ? AND cleared_at IS NULL'),
       ack: db.prepare('UPDATE alerts SET acknowledged_at = ? WHERE id = ? AND acknowledged_at IS NULL'),
-      openAlerts: db
-        .prepare<[string, string], number>(
-          'SELECT id FROM alerts WHERE service = ? AND kind = ? AND cleared_at IS NULL',
-        )
-        .pluck(),
+      openAlerts: db.prepare<[string, string], AlertRow>(
+        'SELECT * FROM alerts WHERE service = ? AND kind = ? AND cleared_at IS NULL',
+      ),
       // Two samples in the same second of one series: the later one wins.
       sample: db.prepare('INSERT OR REPLACE INTO samples_raw (at, series_id, value) VALUES (?, ?, ?)'),
       sampleChunk: db.prepare(
@@ -178,15 +181,19 @@ export class HistoryWriter {
       this.seriesIds.set(seriesKey(r.service, r.metric), r.id);
     }
     this.nextSeriesId = maxId(db, 'series') + 1;
+    this.nextEventId = maxId(db, 'events') + 1;
     this.nextAlertId = maxId(db, 'alerts') + 1;
     const interval = opts.flushIntervalMs ?? 1000;
     this.timer = interval > 0 ? setInterval(() => this.tick(), interval) : null;
     this.timer?.unref();
   }
 
-  recordTransition(t: ServiceTransition): void {
-    if (this.closed) return;
+  /** Queues the transition and returns its id, final at once. */
+  recordTransition(t: ServiceTransition): number {
+    const id = this.nextEventId++;
+    if (this.closed) return id;
     this.events.push([
+      id,
       Math.round(t.at),
       t.service,
       t.from,
@@ -198,6 +205,7 @@ export class HistoryWriter {
       Math.round(t.restarts),
       intOrNull(t.nextRestartAt),
     ]);
+    return id;
   }
 
   /** Queues the alert and returns its id, final at once. */
@@ -234,30 +242,43 @@ export class HistoryWriter {
     }
   }
 
-  /** The condition behind (service, kind) has ended: clears its open alerts; returns how many. */
-  clearAlerts(service: string, kind: ServiceAlert['kind'], at: number): number {
+  /**
+   * The condition behind (service, kind) has ended: clears its open alerts, and returns each of them
+   * as it reads now (cleared), once: an alert already cleared, or whose clear is queued, is not.
+   */
+  clearAlerts(service: string, kind: ServiceAlert['kind'], at: number): AlertRecord[] {
     const when = Math.round(at);
-    let n = 0;
+    const cleared: AlertRecord[] = [];
     for (const p of this.alerts.values()) {
       if (p.alert.service === service && p.alert.kind === kind && p.clearedAt === null) {
         p.clearedAt = when;
-        n += 1;
+        const { service: svc, severity, message, at: raisedAt } = p.alert;
+        cleared.push({
+          id: p.id,
+          at: raisedAt,
+          service: svc,
+          kind,
+          severity,
+          message,
+          acknowledgedAt: p.acknowledgedAt,
+          clearedAt: when,
+        });
       }
     }
-    let open: number[];
+    let open: AlertRow[];
     try {
       open = this.stmts.openAlerts.all(service, kind);
     } catch (error) {
       this.report(error, 'reading open alerts');
-      return n;
+      return cleared;
     }
-    for (const id of open) {
-      if (this.clearQueued.has(id)) continue;
-      this.clearQueued.add(id);
-      this.clears.push([when, id]);
-      n += 1;
+    for (const row of open) {
+      if (this.clearQueued.has(row.id)) continue;
+      this.clearQueued.add(row.id);
+      this.clears.push([when, row.id]);
+      cleared.push({ ...alertRecordOf(row), clearedAt: when });
     }
-    return n;
+    return cleared;
   }
 
   /** Samples taken at `at` (epoch ms), stored per second. Values that are not finite numbers are skipped. */
@@ -417,6 +438,6 @@ function intOrNull(v: number | null | undefined): number | null {
   return v === null || v === undefined || !Number.isFinite(v) ? null : Math.round(v);
 }
 
-function maxId(db: Database, table: 'series' | 'alerts'): number {
+function maxId(db: Database, table: 'series' | 'events' | 'alerts'): number {
   return db.prepare<[], number>(`SELECT coalesce(max(id), 0) FROM ${table}`).pluck().get() ?? 0;
 }

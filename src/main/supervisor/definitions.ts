@@ -6,6 +6,7 @@ import {
   type ServiceDefinitionInput,
 } from '../../shared/service-definition';
 import { collectorVenues, type CollectorVenue } from '../../shared/collector-config';
+import type { BuiltinProgram } from '../../shared/services';
 
 /** The bundled path of a built-in program (electron-vite writes out/services/<name>/index.js). */
 export function builtinScript(servicesDir: string, name: string): string {
@@ -26,6 +27,51 @@ const descriptions: Record<CollectorVenue, string> = {
   deribit:
     'Deribit perpetuals market data: trades, order books, funding, open interest, liquidations, DVOL volatility index',
 };
+
+/**
+ * The programs that ship with Vigil (each a folder of src/services with an index.ts; sdk, bus and
+ * sqlite are libraries), with the configuration each reads from VIGIL_CONFIG.
+ */
+const programs: readonly BuiltinProgram[] = [
+  {
+    name: 'collector',
+    kind: 'collector',
+    description:
+      'Market data from one exchange market (Binance, OKX or Deribit): trades, order books, top of book and, on derivatives markets, funding, open interest, liquidations; recorded to market/<venue>.db',
+    config: {
+      required: true,
+      description: `venue is required (${collectorVenues.join(', ')}); symbols, types, bookDepth, record, retentionDays and endpoints default to the venue’s (its live public endpoints, no API keys)`,
+      example: { venue: 'binance-spot', symbols: ['BTCUSDT', 'ETHUSDT'] },
+    },
+  },
+  {
+    name: 'selfcheck',
+    kind: 'custom',
+    description:
+      'Checks that this machine can run Vigil’s children: runtime, durable writes to the data directory, loopback network, event-loop delay',
+    config: null,
+  },
+  {
+    name: 'simulator',
+    kind: 'custom',
+    description: 'Market simulator: synthetic Binance, OKX and Deribit markets on this machine (demo data)',
+    config: {
+      required: false,
+      description:
+        'The ports it serves on 127.0.0.1 (spotPort, usdmPort, okxPort, deribitPort; 0 picks a free one), optionally symbols and a random seed',
+      example: { spotPort: 7431, usdmPort: 7432, okxPort: 7433, deribitPort: 7434 },
+    },
+  },
+];
+
+/** The built-in programs this installation has (bundled into `servicesDir`). */
+export function builtinPrograms(servicesDir: string): BuiltinProgram[] {
+  return programs.filter((p) => existsSync(builtinScript(servicesDir, p.name)));
+}
+
+function descriptionOf(name: string): string {
+  return programs.find((p) => p.name === name)!.description;
+}
 
 function collector(venue: CollectorVenue, config: Record<string, unknown> = {}): ServiceDefinitionInput {
   return {
@@ -56,8 +102,7 @@ export function defaultDefinitions(servicesDir: string): ServiceDefinition[] {
     {
       name: 'selfcheck',
       kind: 'custom',
-      description:
-        'Checks that this machine can run Vigil’s children: runtime, durable writes to the data directory, loopback network, event-loop delay',
+      description: descriptionOf('selfcheck'),
       program: { type: 'builtin', name: 'selfcheck' },
       stop: { timeoutMs: 5000 },
     },
@@ -82,7 +127,7 @@ export function demoDefinitions(servicesDir: string, ports: DemoPorts = DEMO_POR
     {
       name: 'simulator',
       kind: 'custom',
-      description: 'Market simulator: synthetic Binance, OKX and Deribit markets on this machine (demo data)',
+      description: descriptionOf('simulator'),
       program: { type: 'builtin', name: 'simulator' },
       autostart: true,
       config: {

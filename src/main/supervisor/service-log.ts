@@ -1,6 +1,8 @@
 /**
- * One service's output: every stdout/stderr line, stamped with time, stream and pid, goes to a
- * rotating file `<dir>/<name>.log`, to an in-memory ring for the UI tail, and to live listeners.
+ * One service's output: every stdout/stderr line, stamped with time, sequence number, stream and pid,
+ * goes to a rotating file `<dir>/<name>.log`, to an in-memory ring for the UI tail, and to live
+ * listeners. Older lines are read back from the files by sequence number (log-files.ts); numbers
+ * continue from the last one written, across rotations and runs of Vigil.
  *
  * Reading never waits for the disk (reference/supervision.md c10; supervisord #240, #1554): the pipes
  * are always drained, and when the disk is slow, full, failing or nearly out of space, lines are
@@ -11,6 +13,7 @@ import type { LogLine } from '../../shared/services';
 
 export type { LogLine };
 import { FreeSpaceCheck } from './free-space';
+import { formatLine, lastWrittenSeq, readBefore } from './log-files';
 import { MiB, RotatingFile } from './rotating-file';
 
 export interface ServiceLogOptions {
@@ -32,6 +35,7 @@ export interface ServiceLogOptions {
 }
 
 type Listener = (line: LogLine) => void;
+export type LogFilter = { stream?: LogLine['stream']; contains?: string };
 
 interface Dropping {
   reason: string;
@@ -49,6 +53,7 @@ export class ServiceLog {
   private readonly minFreeBytes: number;
   private readonly maxLineBytes: number;
   private readonly now: () => number;
+  private readonly maxFiles: number;
   private readonly ring: (LogLine | undefined)[];
   private ringNext = 0;
   private seq = 0;
@@ -65,9 +70,12 @@ export class ServiceLog {
     this.minFreeBytes = opts.minFreeBytes ?? 1024 * MiB;
     this.ring = new Array<LogLine | undefined>(Math.max(1, opts.ringSize ?? 2000));
     this.space = new FreeSpaceCheck(opts.dir, { minFreeBytes: this.minFreeBytes, now: this.now });
-    this.file = new RotatingFile(join(opts.dir, `${opts.name}.log`), {
+    this.maxFiles = opts.maxFiles ?? 5;
+    const path = join(opts.dir, `${opts.name}.log`);
+    this.seq = lastWrittenSeq(path, this.maxFiles);
+    this.file = new RotatingFile(path, {
       maxFileBytes: opts.maxFileBytes ?? 20 * MiB,
-      maxFiles: opts.maxFiles ?? 5,
+      maxFiles: this.maxFiles,
       maxPendingBytes: opts.maxPendingBytes ?? 8 * MiB,
       retryAfterMs: opts.retryAfterMs ?? 5_000,
       now: this.now,
@@ -102,17 +110,28 @@ export class ServiceLog {
   }
 
   /** The last `n` lines (oldest first), optionally only one stream or only lines containing a string. */
-  tail(n: number, filter: { stream?: LogLine['stream']; contains?: string } = {}): LogLine[] {
-    const out: LogLine[] = [];
-    const size = this.ring.length;
-    for (let i = 1; i <= size && out.length < n; i++) {
-      const line = this.ring[(this.ringNext - i + size) % size];
-      if (!line) break;
-      if (filter.stream && line.stream !== filter.stream) continue;
-      if (filter.contains !== undefined && !line.text.includes(filter.contains)) continue;
-      out.push(line);
-    }
-    return out.reverse();
+  tail(n: number, filter: LogFilter = {}): LogLine[] {
+    return this.fromRing(Infinity, n, filter);
+  }
+
+  /**
+   * The last `n` lines numbered below `before` (oldest first): from the ring, then from the files,
+   * the rotated ones too. Fewer than `n`: there are no older ones (or, with a filter, none matched
+   * in the MAX_SCAN_BYTES one request reads).
+   */
+  async before(before: number, n: number, filter: LogFilter = {}): Promise<LogLine[]> {
+    const recent = this.fromRing(before, n, filter);
+    if (recent.length >= n) return recent;
+    // The ring holds every line from its oldest on; older ones are on disk once the queue is written.
+    const oldest = this.oldestInRing();
+    const below = oldest === null ? before : Math.min(before, oldest);
+    await this.file.flush();
+    const older = await readBefore(this.file.path, this.maxFiles, {
+      before: below,
+      lines: n - recent.length,
+      ...filter,
+    });
+    return [...older, ...recent];
   }
 
   onLine(listener: Listener): () => void {
@@ -145,12 +164,32 @@ export class ServiceLog {
     await this.file.close();
   }
 
+  /** Up to `n` lines of the ring numbered below `before`, oldest first. */
+  private fromRing(before: number, n: number, filter: LogFilter): LogLine[] {
+    const out: LogLine[] = [];
+    const size = this.ring.length;
+    for (let i = 1; i <= size && out.length < n; i++) {
+      const line = this.ring[(this.ringNext - i + size) % size];
+      if (!line) break;
+      if (line.seq >= before) continue;
+      if (filter.stream && line.stream !== filter.stream) continue;
+      if (filter.contains !== undefined && !line.text.includes(filter.contains)) continue;
+      out.push(line);
+    }
+    return out.reverse();
+  }
+
+  private oldestInRing(): number | null {
+    const oldest = this.ring[this.ringNext] ?? this.ring[0];
+    return oldest?.seq ?? null;
+  }
+
   private add(stream: LogLine['stream'], pid: number | null, text: string): void {
     if (this.dropping && !this.closed) this.tryResume();
     const line = this.publish(stream, pid, text);
     if (this.closed) return;
     const lowSpace = !this.space.enough();
-    if (!lowSpace && !this.dropping && this.file.write(this.format(line.at, stream, pid, text))) return;
+    if (!lowSpace && !this.dropping && this.file.write(this.format(line))) return;
     this.drop(() => (lowSpace ? this.lowSpaceReason() : this.refusalReason()));
   }
 
@@ -187,7 +226,8 @@ export class ServiceLog {
     const { reason, count } = this.dropping!;
     const text = `log file: writing again; dropped ${count} line${count === 1 ? '' : 's'} (${reason})`;
     const at = this.now();
-    if (!this.file.write(this.format(at, 'vigil', null, text))) return;
+    // Written first (it may be refused), with the number publish gives it next.
+    if (!this.file.write(this.format({ seq: this.seq + 1, at, stream: 'vigil', pid: null, text }))) return;
     this.dropping = null;
     this.publish('vigil', null, text, at);
   }
@@ -217,11 +257,11 @@ export class ServiceLog {
     return `only ${formatBytes(free)} free on the disk (minimum ${formatBytes(this.minFreeBytes)})`;
   }
 
-  /** `2026-11-22T13:40:46.817Z out 12345 text`: one line of the file. */
-  private format(at: number, stream: LogLine['stream'], pid: number | null, text: string): string {
+  /** One line of the file (log-files.ts says how it reads). */
+  private format(line: LogLine): string {
     // A flood puts thousands of lines in one millisecond: format its timestamp once.
-    if (this.isoCache.at !== at) this.isoCache = { at, iso: new Date(at).toISOString() };
-    return `${this.isoCache.iso} ${stream} ${pid ?? '-'} ${text}\n`;
+    if (this.isoCache.at !== line.at) this.isoCache = { at: line.at, iso: new Date(line.at).toISOString() };
+    return formatLine(this.isoCache.iso, line.seq, line.stream, line.pid, line.text);
   }
 }
 

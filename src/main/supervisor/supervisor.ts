@@ -41,20 +41,27 @@ import { TreeSampler } from './tree-sampler';
 export interface SupervisorRecorder {
   saveDefinition(def: ServiceDefinition): void;
   removeDefinition(name: string): void;
-  transition(t: ServiceTransition): void;
-  alert(a: ServiceAlert): void;
+  /** Returns the transition's id in the history, which its live event carries. */
+  transition(t: ServiceTransition): number;
+  /** Returns the alert's id in the history, which its live event carries. */
+  alert(a: ServiceAlert): number;
   alertCleared(service: string, kind: AlertKind, at: number): void;
   samples(at: number, values: { service: string; metric: string; value: number }[]): void;
 }
 
-const noRecorder: SupervisorRecorder = {
-  saveDefinition: () => undefined,
-  removeDefinition: () => undefined,
-  transition: () => undefined,
-  alert: () => undefined,
-  alertCleared: () => undefined,
-  samples: () => undefined,
-};
+/** Keeps nothing; the ids it hands out are only unique within this supervisor. */
+function noRecorder(): SupervisorRecorder {
+  let transitions = 0;
+  let alerts = 0;
+  return {
+    saveDefinition: () => undefined,
+    removeDefinition: () => undefined,
+    transition: () => ++transitions,
+    alert: () => ++alerts,
+    alertCleared: () => undefined,
+    samples: () => undefined,
+  };
+}
 
 export interface SupervisorOptions {
   dataDir: string;
@@ -82,6 +89,7 @@ export class Supervisor {
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private lastCpu = process.cpuUsage();
   private lastCpuAt = Date.now();
+  private sampleMs: number;
   private closing: Promise<void> | null = null;
   private readonly recorder: SupervisorRecorder;
   private bus: BusSettings = { backend: 'embedded', natsUrl: null };
@@ -96,7 +104,8 @@ export class Supervisor {
     private readonly processLauncher: ProcessLauncher | null,
     private readonly eventLog: SupervisorEventLog,
   ) {
-    this.recorder = opts.recorder ?? noRecorder;
+    this.recorder = opts.recorder ?? noRecorder();
+    this.sampleMs = opts.sampleIntervalMs ?? 2000;
     if (opts.bus) this.bus = opts.bus;
   }
 
@@ -129,7 +138,7 @@ export class Supervisor {
           });
       sup = new Supervisor(opts, opts.launcher ?? processLauncher!, processLauncher, eventLog);
       for (const def of opts.definitions) sup.addRunner(def);
-      sup.timers.push(setInterval(() => void sup.sample(), opts.sampleIntervalMs ?? 2000));
+      sup.timers.push(setInterval(() => void sup.sample(), sup.sampleMs));
       sup.timers.push(setInterval(() => sup.emitMetrics(), opts.metricsIntervalMs ?? 1000));
       sup.timers.push(setInterval(() => sup.flushLogLines(), LOG_BATCH_MS));
       for (const t of sup.timers) t.unref();
@@ -159,6 +168,17 @@ export class Supervisor {
   ): LogLine[] {
     this.find(name);
     return this.serviceLog(name).tail(lines, filter);
+  }
+
+  /** The last `lines` lines numbered below `before`, read back from the log files where needed. */
+  logBefore(
+    name: string,
+    before: number,
+    lines: number,
+    filter: { stream?: LogLine['stream']; contains?: string } = {},
+  ): Promise<LogLine[]> {
+    this.find(name);
+    return this.serviceLog(name).before(before, lines, filter);
   }
 
   // ---- control ----
@@ -353,8 +373,8 @@ export class Supervisor {
       prober: httpProber,
       hooks: {
         transition: (t, info) => {
-          this.recorder.transition(t);
-          this.opts.events.emit('service.transition', t);
+          const id = this.recorder.transition(t);
+          this.opts.events.emit('service.transition', { ...t, id });
           this.opts.events.emit('service.state', info);
           this.eventLog.append({ type: 'transition', ...t });
           this.serviceLog(t.service).note(
@@ -363,8 +383,8 @@ export class Supervisor {
           this.updateDependents(t.service);
         },
         alert: (a) => {
-          this.recorder.alert(a);
-          this.opts.events.emit('service.alert', a);
+          const id = this.recorder.alert(a);
+          this.opts.events.emit('service.alert', { ...a, id });
           this.eventLog.append({ type: 'alert', ...a });
           this.serviceLog(a.service).note(`${a.severity}: ${a.message}`);
         },
@@ -601,8 +621,14 @@ export class Supervisor {
     };
   }
 
+  /** How often resource samples are taken (and recorded), in ms. */
+  get sampleIntervalMs(): number {
+    return this.sampleMs;
+  }
+
   /** How often resource samples are taken (and recorded). */
   setSampleInterval(ms: number): void {
+    this.sampleMs = ms;
     const old = this.timers.shift();
     if (old) clearInterval(old);
     const t = setInterval(() => void this.sample(), ms);

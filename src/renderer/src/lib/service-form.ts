@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { ServiceDefinition } from '../../../shared/service-definition';
 import { COLLECTOR_STEPS_MS, resolveDefinition, stopSignals } from '../../../shared/service-definition';
+import type { BuiltinProgram } from '../../../shared/services';
 import { serviceKinds } from '../../../shared/services';
 
 export const fieldPaths = [
@@ -467,6 +468,36 @@ export function newDraft(): Draft {
     'program.command': '',
     // The Add dialog leaves these to the preset of the kind unless a person picks one.
     'restart.policy': '',
+  };
+}
+
+/**
+ * The Add draft for a chosen program: a built-in brings its kind, description and example
+ * configuration, a custom command clears them; a field the person has edited keeps its text.
+ */
+export function chooseProgram(
+  draft: Draft,
+  program: BuiltinProgram | null,
+  edited: ReadonlySet<FieldPath>,
+): Draft {
+  const keep = (path: FieldPath, value: string): string => (edited.has(path) ? draft[path] : value);
+  if (program === null) {
+    return {
+      ...draft,
+      'program.type': 'command',
+      'program.name': '',
+      kind: keep('kind', 'custom'),
+      description: keep('description', ''),
+      config: keep('config', ''),
+    };
+  }
+  return {
+    ...draft,
+    'program.type': 'builtin',
+    'program.name': program.name,
+    kind: keep('kind', program.kind),
+    description: keep('description', program.description),
+    config: keep('config', program.config ? JSON.stringify(program.config.example, null, 2) : ''),
   };
 }
 

@@ -18,14 +18,22 @@ export class LineRing {
     return this.count;
   }
 
-  push(line: LogLine): void {
+  /** Adds the newest line; returns the oldest one when it had to make room. */
+  push(line: LogLine): LogLine | null {
     if (this.count < this.capacity) {
       this.buf[(this.head + this.count) % this.capacity] = line;
       this.count += 1;
-    } else {
-      this.buf[this.head] = line;
-      this.head = (this.head + 1) % this.capacity;
+      return null;
     }
+    const dropped = this.buf[this.head]!;
+    this.buf[this.head] = line;
+    this.head = (this.head + 1) % this.capacity;
+    return dropped;
+  }
+
+  /** The oldest line, or null when empty. */
+  first(): LogLine | null {
+    return this.count === 0 ? null : this.buf[this.head]!;
   }
 
   clear(): void {

@@ -3,10 +3,12 @@
  * from `service.transition` (live) in one shape, and the restart history derived from them.
  */
 import type { EventRecord } from '../../../shared/history';
-import type { ServiceHealth, ServiceState, ServiceTransition } from '../../../shared/services';
+import { recordOfTransition } from '../../../shared/history';
+import type { ServiceHealth, ServiceState, ServiceTransitionEvent } from '../../../shared/services';
 
 export interface TimelineEntry {
-  /** Stable across both sources, so a transition seen live and then read back appears once. */
+  /** The transition's id in the history: a transition seen live and then read back appears once. */
+  id: number;
   key: string;
   at: number;
   from: ServiceState;
@@ -19,13 +21,10 @@ export interface TimelineEntry {
   nextRestartAt: number | null;
 }
 
-function keyOf(at: number, from: string, to: string, reason: string): string {
-  return `${Math.round(at)}|${from}|${to}|${reason}`;
-}
-
 export function entryOfRecord(e: EventRecord): TimelineEntry {
   return {
-    key: keyOf(e.at, e.from, e.to, e.reason),
+    id: e.id,
+    key: String(e.id),
     at: e.at,
     from: e.from,
     to: e.to,
@@ -38,25 +37,15 @@ export function entryOfRecord(e: EventRecord): TimelineEntry {
   };
 }
 
-export function entryOfTransition(t: ServiceTransition): TimelineEntry {
-  return {
-    key: keyOf(t.at, t.from, t.to, t.reason),
-    at: Math.round(t.at),
-    from: t.from,
-    to: t.to,
-    health: t.health,
-    reason: t.reason,
-    exitCode: t.exit?.code ?? null,
-    exitSignal: t.exit?.signal ?? null,
-    restarts: t.restarts,
-    nextRestartAt: t.nextRestartAt,
-  };
+export function entryOfTransition(t: ServiceTransitionEvent): TimelineEntry {
+  return entryOfRecord(recordOfTransition(t));
 }
 
-export function isTransition(value: unknown): value is ServiceTransition {
+export function isTransition(value: unknown): value is ServiceTransitionEvent {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   return (
+    typeof v.id === 'number' &&
     typeof v.service === 'string' &&
     typeof v.from === 'string' &&
     typeof v.to === 'string' &&
@@ -67,14 +56,14 @@ export function isTransition(value: unknown): value is ServiceTransition {
 
 /** Newest first, each entry once. */
 export function mergeEntries(a: readonly TimelineEntry[], b: readonly TimelineEntry[]): TimelineEntry[] {
-  const seen = new Set<string>();
+  const seen = new Set<number>();
   const out: TimelineEntry[] = [];
   for (const e of [...a, ...b]) {
-    if (seen.has(e.key)) continue;
-    seen.add(e.key);
+    if (seen.has(e.id)) continue;
+    seen.add(e.id);
     out.push(e);
   }
-  return out.sort((x, y) => y.at - x.at);
+  return out.sort((x, y) => y.at - x.at || y.id - x.id);
 }
 
 export function describeExitOf(e: { exitCode: number | null; exitSignal: string | null }): string | null {

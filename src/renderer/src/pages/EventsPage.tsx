@@ -1,12 +1,13 @@
 /**
  * What happened, newest first: alerts (acknowledge them here) and every state transition, filtered by
- * service, kind or state, status and time, paged with the API's cursor. Live: an event re-reads the
- * head of the list shown, so new rows appear without a reload (and nothing polls).
+ * service, kind or state, status and time, paged with the API's cursor. Live: each event carries its
+ * row (with the row's id), so new rows appear at once without re-reading anything (and nothing polls).
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { KeyboardEvent, ReactNode } from 'react';
 import type { ApiErrorShape } from '../../../shared/errors';
 import type { AlertRecord, EventRecord } from '../../../shared/history';
+import { recordOfAlert, recordOfTransition } from '../../../shared/history';
 import type { AlertKind, ServiceState } from '../../../shared/services';
 import { alertKindLabel, serviceStates } from '../../../shared/services';
 import { ErrorNote } from '../components/ErrorNote';
@@ -32,9 +33,6 @@ import { useConnectionStore } from '../stores/connection';
 import type { Feed, FeedState } from '../stores/event-feed';
 import { alertFeed, transitionFeed } from '../stores/event-feed';
 import { useServicesStore } from '../stores/services';
-
-/** Events come in bursts (a crash loop is several transitions a second): re-read at most this often. */
-const LIVE_DEBOUNCE_MS = 300;
 
 const views: { id: EventsView; label: string }[] = [
   { id: 'alerts', label: 'Alerts' },
@@ -71,23 +69,20 @@ function useFeeds(filters: EventFilters): void {
   }, [api, feed, filters, connected]);
 
   useEffect(() => {
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    const refresh = (): void => {
-      if (timer !== null) return;
-      timer = setTimeout(() => {
-        timer = null;
-        void feed.refreshHead(api, filters);
-      }, LIVE_DEBOUNCE_MS);
-    };
     const offs =
       filters.view === 'alerts'
-        ? [api.on('service.alert', refresh), api.on('alert.changed', (a) => alertFeed.patch(a))]
-        : [api.on('service.transition', refresh)];
+        ? [
+            api.on('service.alert', (a) => alertFeed.addLive(recordOfAlert(a), filters)),
+            api.on('alert.changed', (a) => {
+              alertFeed.patch(a);
+              alertFeed.addLive(a, filters); // now acknowledged or cleared: it may belong here now
+            }),
+          ]
+        : [api.on('service.transition', (t) => transitionFeed.addLive(recordOfTransition(t), filters))];
     return () => {
-      if (timer !== null) clearTimeout(timer);
       for (const off of offs) off();
     };
-  }, [api, feed, filters]);
+  }, [api, filters]);
 }
 
 function ViewTabs({ view, onChange }: { view: EventsView; onChange: (view: EventsView) => void }) {

@@ -3,11 +3,10 @@
  * health, what it reported when ready), its state timeline and restart history, its live output, and
  * its configuration (form or JSON, saved through `services.update`), with Remove for a stopped one.
  */
-import { useEffect, useRef } from 'react';
+import { useRef } from 'react';
 import type { KeyboardEvent } from 'react';
 import type { ServiceInfo, ServiceProgram } from '../../../shared/services';
-import { useConnection } from '../connection-context';
-import { Age, Countdown, Uptime } from '../components/Elapsed';
+import { Countdown, Uptime } from '../components/Elapsed';
 import { ErrorNote } from '../components/ErrorNote';
 import { Field, Fields } from '../components/Fields';
 import { JsonBlock } from '../components/JsonBlock';
@@ -17,16 +16,13 @@ import { RemoveService } from '../components/service/RemoveService';
 import { ServiceConfig } from '../components/service/ServiceConfig';
 import { ServiceTimeline } from '../components/service/ServiceTimeline';
 import { StateBadge } from '../components/StateBadge';
-import { formatLatency, formatTimestamp } from '../lib/format';
+import { formatAge, formatLatency, formatTimestamp } from '../lib/format';
 import { isUp } from '../../../shared/service-actions';
-import { useConnectionStore } from '../stores/connection';
+import { useServiceMetrics } from '../stores/live-metrics';
 import type { DetailTab } from '../stores/service-detail';
 import { detailTabs, forgetOutcome, showTab, useServiceDetailStore } from '../stores/service-detail';
-import { refreshService } from '../stores/sync';
 import '../styles/service.css';
 
-/** Heartbeats do not raise events, so the open detail re-reads its service this often. */
-const REFRESH_MS = 2000;
 /** DESIGN.md: a child silent for 5 s is hung. */
 const HEARTBEAT_STALE_MS = 5000;
 
@@ -39,7 +35,6 @@ const tabLabels: Record<DetailTab, string> = {
 
 export function ServiceDetail({ service }: { service: ServiceInfo }) {
   const up = isUp(service.state);
-  useLiveRefresh(service.name, up);
   const tab = useServiceDetailStore((s) => s.tab);
   const panelId = `detail-panel-${service.name}`;
   return (
@@ -215,23 +210,12 @@ function Overview({ service, up }: { service: ServiceInfo; up: boolean }) {
               <Countdown at={service.nextRestartAt} />
             </Field>
           )}
-          <Field label="CPU / memory">
-            {service.cpuPercent === null || service.rssBytes === null ? (
-              <span className="muted">—</span>
-            ) : (
-              <span className="num">
-                {service.cpuPercent.toFixed(1)} % · {(service.rssBytes / 2 ** 20).toFixed(0)} MB
-                <span className="muted"> (whole process tree)</span>
-              </span>
-            )}
+          <Field label="CPU / memory" testId="detail-usage">
+            <Usage service={service} />
           </Field>
           <Field label="Last exit">{describeExit(service.lastExit)}</Field>
           <Field label="Last heartbeat" testId="detail-heartbeat">
-            {up ? (
-              <Age at={service.lastHeartbeatAt} staleAfterMs={HEARTBEAT_STALE_MS} />
-            ) : (
-              <span className="muted">—</span>
-            )}
+            {up ? <HeartbeatAge name={service.name} /> : <span className="muted">—</span>}
           </Field>
           {service.pendingChanges && (
             <Field label="Definition" testId="detail-pending">
@@ -248,14 +232,30 @@ function Overview({ service, up }: { service: ServiceInfo; up: boolean }) {
   );
 }
 
-function useLiveRefresh(name: string, up: boolean): void {
-  const connection = useConnection();
-  const connected = useConnectionStore((s) => s.status.state === 'connected');
-  useEffect(() => {
-    if (!up || !connected) return;
-    const timer = setInterval(() => void refreshService(connection, name), REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [connection, name, up, connected]);
+/** Whole-tree CPU and memory, from the once-a-second `metrics` event (the last state change before one). */
+function Usage({ service }: { service: ServiceInfo }) {
+  const live = useServiceMetrics(service.name);
+  const cpu = live ? live.cpuPercent : service.cpuPercent;
+  const rss = live ? live.rssBytes : service.rssBytes;
+  if (cpu === null || rss === null) return <span className="muted">—</span>;
+  return (
+    <span className="num">
+      {cpu.toFixed(1)} % · {(rss / 2 ** 20).toFixed(0)} MB
+      <span className="muted"> (whole process tree)</span>
+    </span>
+  );
+}
+
+/** The heartbeat age as the supervisor measured it, once a second (the `metrics` event): no clock skew. */
+function HeartbeatAge({ name }: { name: string }) {
+  const age = useServiceMetrics(name)?.heartbeatAgeMs ?? null;
+  if (age === null) return <span className="muted">—</span>;
+  const stale = age > HEARTBEAT_STALE_MS;
+  return (
+    <span className={stale ? 'num text-warn' : 'num'} data-age-ms={age}>
+      {formatAge(age)}
+    </span>
+  );
 }
 
 interface Check {

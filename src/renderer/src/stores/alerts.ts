@@ -1,15 +1,15 @@
 /**
  * Alerts as the whole window sees them: the open ones (for the header's count) and the notifications
  * (toasts) raised by `service.alert`. Loaded with `alerts.list` whenever the connection comes up, then
- * kept current by events only: `service.alert` adds, `alert.changed` acknowledges or clears, and a
- * transition (after which the supervisor may have cleared alerts without an event) re-reads the
- * open list, debounced.
+ * kept current by events only: `service.alert` adds (with the alert's id, so a notification can be
+ * acknowledged at once), `alert.changed` acknowledges or clears (one event per alert cleared).
  */
 import { create } from 'zustand';
 import type { AlertRecord } from '../../../shared/history';
+import { recordOfAlert } from '../../../shared/history';
 import type { ApiErrorShape, Envelope } from '../../../shared/errors';
 import type { VigilApi } from '../../../shared/client';
-import type { AlertKind, ServiceAlert } from '../../../shared/services';
+import type { AlertKind, ServiceAlertEvent } from '../../../shared/services';
 import type { Connection } from '../transport/connection';
 import type { ConnectionStatus } from '../transport/ws-transport';
 
@@ -17,8 +17,6 @@ import type { ConnectionStatus } from '../transport/ws-transport';
 const OPEN_LIMIT = 1000;
 /** Notifications kept (shown or counted); older ones are dropped, the Events page still has them. */
 const MAX_TOASTS = 100;
-/** Transitions can come in bursts (a crash loop): re-read the open alerts at most this often. */
-const REFRESH_DEBOUNCE_MS = 1000;
 
 /** Alerts that need a person: their notification stays until someone dismisses it. */
 const stickyKinds: ReadonlySet<AlertKind> = new Set<AlertKind>(['fatal', 'crash-loop', 'survivors']);
@@ -30,9 +28,8 @@ export function isSticky(kind: AlertKind): boolean {
 export interface Toast {
   /** Local key, unique in this window. */
   key: number;
-  alert: ServiceAlert;
-  /** The alert's id in the history, once found (the event does not carry it). */
-  id: number | null;
+  /** With its id in the history, for `alerts.acknowledge`. */
+  alert: ServiceAlertEvent;
   sticky: boolean;
   /** The condition ended (the supervisor cleared the alert) while the notification was up. */
   cleared: boolean;
@@ -90,27 +87,15 @@ export function applyAlertRecord(record: AlertRecord): void {
   if (record.acknowledgedAt !== null) {
     // Acknowledged, here or elsewhere: its notification has done its job.
     patchToasts(
-      (t) => t.id === record.id,
+      (t) => t.alert.id === record.id,
       () => null,
     );
   } else if (record.clearedAt !== null) {
     patchToasts(
-      (t) => t.id === record.id,
+      (t) => t.alert.id === record.id,
       (t) => ({ ...t, cleared: true, sticky: false }),
     );
   }
-}
-
-function sameAlert(record: AlertRecord, alert: ServiceAlert): boolean {
-  return record.service === alert.service && record.kind === alert.kind && record.at === Math.round(alert.at);
-}
-
-/** The history record of an alert from the event (which carries no id): by service, kind and time. */
-async function findAlert(api: VigilApi, alert: ServiceAlert): Promise<AlertRecord | null> {
-  const res = await api.alerts.list({ service: alert.service, kind: alert.kind, limit: 20 });
-  if (!res.ok) return null;
-  // Newest first: the first match is the latest alert raised at that instant.
-  return res.result.items.find((r) => sameAlert(r, alert)) ?? null;
 }
 
 export function dismissToast(key: number): void {
@@ -132,19 +117,7 @@ export async function acknowledgeToast(api: VigilApi, key: number): Promise<void
     (t) => t.key === key,
     (t) => ({ ...t, acknowledging: true, error: null }),
   );
-  const id = toast.id ?? (await findAlert(api, toast.alert))?.id ?? null;
-  if (id === null) {
-    patchToasts(
-      (t) => t.key === key,
-      (t) => ({
-        ...t,
-        acknowledging: false,
-        error: { code: 'not_found', message: 'this alert is not in the history (yet): try again' },
-      }),
-    );
-    return;
-  }
-  const res = await api.alerts.acknowledge({ id });
+  const res = await api.alerts.acknowledge({ id: toast.alert.id });
   if (res.ok) {
     applyAlertRecord(res.result);
     dismissToast(key); // also when it was acknowledged before (then applyAlertRecord left it)
@@ -152,7 +125,7 @@ export async function acknowledgeToast(api: VigilApi, key: number): Promise<void
   } else {
     patchToasts(
       (t) => t.key === key,
-      (t) => ({ ...t, id, acknowledging: false, error: res.error }),
+      (t) => ({ ...t, acknowledging: false, error: res.error }),
     );
   }
 }
@@ -165,72 +138,56 @@ export async function acknowledgeAlert(api: VigilApi, id: number): Promise<Envel
 }
 
 async function refreshOpen(api: VigilApi): Promise<void> {
-  const res = await api.alerts.list({ open: true, limit: OPEN_LIMIT });
-  if (!res.ok) return; // the count keeps its last value; the next event tries again
+  const res = await api.alerts.list({ state: 'open', limit: OPEN_LIMIT });
+  if (!res.ok) return; // the count keeps its last value; the next reconnect tries again
   const open = Object.fromEntries(res.result.items.map((a) => [a.id, a]));
   useAlertsStore.setState({ open, openCapped: res.result.next !== null, openLoaded: true });
-  // Alerts cleared without an event: their notifications no longer stay.
+  // Alerts closed while the connection was down (no event reached us): their notifications go quiet.
   const stillOpen = new Set(res.result.items.map((a) => a.id));
   patchToasts(
-    (t) => t.id !== null && !t.cleared && !stillOpen.has(t.id) && !res.result.next,
+    (t) => !t.cleared && !stillOpen.has(t.alert.id) && !res.result.next,
     (t) => ({ ...t, cleared: true, sticky: false }),
   );
 }
 
-function addToast(api: VigilApi, alert: ServiceAlert): void {
+function addToast(alert: ServiceAlertEvent): void {
   const key = nextKey++;
   const toast: Toast = {
     key,
     alert,
-    id: null,
     sticky: isSticky(alert.kind),
     cleared: false,
     acknowledging: false,
     error: null,
   };
   useAlertsStore.setState((s) => ({ toasts: [toast, ...s.toasts].slice(0, MAX_TOASTS) }));
+  applyAlertRecord(recordOfAlert(alert));
   announce(
     `${alert.severity === 'critical' ? 'Critical alert' : 'Warning'}: ${alert.service}, ${alert.kind}. ${alert.message}`,
     toast.sticky,
   );
-  void findAlert(api, alert).then((record) => {
-    if (record === null) return;
-    patchToasts(
-      (t) => t.key === key && t.id === null,
-      (t) => ({ ...t, id: record.id }),
-    );
-    applyAlertRecord(record);
-  });
 }
 
-function isServiceAlert(value: unknown): value is ServiceAlert {
+/** An alert (a `service.alert` event or an AlertRecord): it has an id, a service, a kind and a message. */
+function isAlert(value: unknown): value is ServiceAlertEvent | AlertRecord {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return typeof v.service === 'string' && typeof v.kind === 'string' && typeof v.message === 'string';
-}
-
-function isAlertRecord(value: unknown): value is AlertRecord {
-  return isServiceAlert(value) && typeof (value as { id?: unknown }).id === 'number';
+  return (
+    typeof v.id === 'number' &&
+    typeof v.service === 'string' &&
+    typeof v.kind === 'string' &&
+    typeof v.message === 'string'
+  );
 }
 
 export function startAlertSync(connection: Connection): () => void {
   const { api } = connection;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const scheduleRefresh = (): void => {
-    if (timer !== null) return;
-    timer = setTimeout(() => {
-      timer = null;
-      void refreshOpen(api);
-    }, REFRESH_DEBOUNCE_MS);
-  };
-
   const offAlert = api.on('service.alert', (payload) => {
-    if (isServiceAlert(payload)) addToast(api, payload);
+    if (isAlert(payload)) addToast(payload);
   });
   const offChanged = api.on('alert.changed', (payload) => {
-    if (isAlertRecord(payload)) applyAlertRecord(payload);
+    if (isAlert(payload)) applyAlertRecord(payload as AlertRecord);
   });
-  const offTransition = api.on('service.transition', scheduleRefresh);
 
   let previous: ConnectionStatus['state'] | null = null;
   const apply = (status: ConnectionStatus): void => {
@@ -244,10 +201,8 @@ export function startAlertSync(connection: Connection): () => void {
   apply(connection.status());
 
   return () => {
-    if (timer !== null) clearTimeout(timer);
     offStatus();
     offAlert();
     offChanged();
-    offTransition();
   };
 }

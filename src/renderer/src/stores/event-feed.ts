@@ -1,7 +1,8 @@
 /**
  * The Events page's two lists — alerts (`alerts.list`) and state transitions (`events.list`) — newest
- * first, paged with the API's cursor (`next` → `before`), and kept live: the page re-reads the head
- * of a list when an event says something new happened, and merges it with what is loaded.
+ * first, filtered by the API, paged with its cursor (`next` → `before`), and kept live by the events:
+ * a `service.alert` or `service.transition` carries the id its row has in the history, so a live row
+ * is added at once and never doubles a row a page read back.
  */
 import { create, type StoreApi, type UseBoundStore } from 'zustand';
 import type { VigilApi } from '../../../shared/client';
@@ -11,18 +12,23 @@ import type { EventFilters } from '../lib/event-filters';
 import { filtersKey, timeBounds } from '../lib/event-filters';
 
 export const PAGE_SIZE = 50;
-/**
- * `alerts.list` filters neither by time nor by acknowledged vs cleared: those are applied here, and
- * a page that they thin out is topped up from the following ones, at most this many requests deep.
- */
-const MAX_REQUESTS_PER_PAGE = 10;
+/** Rows kept while live rows keep coming; the oldest go, and "load older" pages back to them. */
+export const MAX_ITEMS = 1000;
+
+interface Bounds {
+  from?: number;
+  to?: number;
+}
 
 type Fetcher<T> = (
   api: VigilApi,
   f: EventFilters,
-  bounds: { from?: number; to?: number },
+  bounds: Bounds,
   before: number | undefined,
 ) => Promise<Envelope<Page<T>>>;
+
+/** Whether a row belongs in the list these filters (and time bounds) describe. */
+type Matcher<T> = (f: EventFilters, bounds: Bounds) => (item: T) => boolean;
 
 export interface FeedState<T> {
   key: string | null;
@@ -40,8 +46,8 @@ export interface Feed<T> {
   /** (Re)loads the first page for these filters; the same filters keep their rows on screen meanwhile. */
   load(api: VigilApi, f: EventFilters): Promise<void>;
   loadMore(api: VigilApi, f: EventFilters): Promise<void>;
-  /** Re-reads the first page and merges it in: new items appear at the top, changed ones update. */
-  refreshHead(api: VigilApi, f: EventFilters): Promise<void>;
+  /** A row that just happened (from an event), if these filters show it; once, whatever pages bring. */
+  addLive(item: T, f: EventFilters): void;
   /** Replaces one loaded item (an alert acknowledged or cleared). */
   patch(item: T): void;
 }
@@ -53,7 +59,24 @@ interface Item {
 
 const newestFirst = (a: Item, b: Item): number => b.at - a.at || b.id - a.id;
 
-function createFeed<T extends Item>(fetchPage: Fetcher<T>): Feed<T> {
+/**
+ * `items` with the ones of `more` it does not have yet (by id: the row already there wins, it is
+ * the newer truth), newest first, at most MAX_ITEMS: the cursor then points past the last one kept.
+ */
+function merge<T extends Item>(
+  items: readonly T[],
+  more: readonly T[],
+  next: number | null,
+): { items: T[]; next: number | null } {
+  const byId = new Map(items.map((i) => [i.id, i]));
+  for (const item of more) if (!byId.has(item.id)) byId.set(item.id, item);
+  const all = [...byId.values()].sort(newestFirst);
+  if (all.length <= MAX_ITEMS) return { items: all, next };
+  const kept = all.slice(0, MAX_ITEMS);
+  return { items: kept, next: kept.at(-1)!.id };
+}
+
+function createFeed<T extends Item>(fetchPage: Fetcher<T>, matches: Matcher<T>): Feed<T> {
   const use = create<FeedState<T>>()(() => ({
     key: null,
     items: [],
@@ -64,8 +87,10 @@ function createFeed<T extends Item>(fetchPage: Fetcher<T>): Feed<T> {
     moreError: null,
   }));
   // The bounds of a relative range are fixed when the first page loads, so paging stays consistent.
-  let bounds: { from?: number; to?: number } = {};
+  let bounds: Bounds = {};
   let seq = 0;
+  /** Live rows that arrived while the first page was loading: merged into it when it comes. */
+  let arrived: T[] = [];
 
   return {
     use,
@@ -74,6 +99,7 @@ function createFeed<T extends Item>(fetchPage: Fetcher<T>): Feed<T> {
       const same = use.getState().key === key;
       const mine = ++seq;
       bounds = timeBounds(f, Date.now());
+      arrived = [];
       use.setState({
         key,
         status: 'loading',
@@ -84,8 +110,9 @@ function createFeed<T extends Item>(fetchPage: Fetcher<T>): Feed<T> {
       });
       const res = await fetchPage(api, f, bounds, undefined);
       if (mine !== seq) return; // the filters changed meanwhile
-      if (res.ok) use.setState({ items: res.result.items, next: res.result.next, status: 'ready' });
+      if (res.ok) use.setState({ ...merge(res.result.items, arrived, res.result.next), status: 'ready' });
       else use.setState({ items: [], next: null, status: 'error', error: res.error });
+      arrived = [];
     },
     async loadMore(api, f) {
       const s = use.getState();
@@ -107,21 +134,11 @@ function createFeed<T extends Item>(fetchPage: Fetcher<T>): Feed<T> {
         };
       });
     },
-    async refreshHead(api, f) {
+    addLive(item, f) {
       const s = use.getState();
-      if (s.status !== 'ready' || s.key !== filtersKey(f)) return;
-      const mine = seq;
-      const head = timeBounds(f, Date.now());
-      const res = await fetchPage(api, f, head, undefined);
-      if (mine !== seq || !res.ok) return; // a failed refresh leaves the list as it was
-      use.setState((cur) => {
-        const byId = new Map(cur.items.map((i) => [i.id, i]));
-        const joins = res.result.next === null || res.result.items.some((i) => byId.has(i.id));
-        // More happened than one page holds: the head alone is the list now, paged from its end.
-        if (cur.items.length === 0 || !joins) return { items: res.result.items, next: res.result.next };
-        for (const item of res.result.items) byId.set(item.id, item);
-        return { items: [...byId.values()].sort(newestFirst) };
-      });
+      if (s.key !== filtersKey(f) || !matches(f, bounds)(item)) return;
+      if (s.status === 'loading') arrived.push(item);
+      else if (s.status === 'ready') use.setState((cur) => merge(cur.items, [item], cur.next));
     },
     patch(item) {
       use.setState((cur) => ({ items: cur.items.map((i) => (i.id === item.id ? item : i)) }));
@@ -129,38 +146,32 @@ function createFeed<T extends Item>(fetchPage: Fetcher<T>): Feed<T> {
   };
 }
 
-const alertMatches =
-  (f: EventFilters, bounds: { from?: number; to?: number }) =>
-  (a: AlertRecord): boolean =>
-    (f.status !== 'acknowledged' || a.acknowledgedAt !== null) &&
-    (f.status !== 'cleared' || a.clearedAt !== null) &&
-    (bounds.from === undefined || a.at >= bounds.from) &&
-    (bounds.to === undefined || a.at <= bounds.to);
+const inBounds = (at: number, b: Bounds): boolean =>
+  (b.from === undefined || at >= b.from) && (b.to === undefined || at < b.to);
 
-const fetchAlerts: Fetcher<AlertRecord> = async (api, f, bounds, before) => {
-  const matches = alertMatches(f, bounds);
-  const items: AlertRecord[] = [];
-  let cursor = before;
-  for (let i = 0; i < MAX_REQUESTS_PER_PAGE; i += 1) {
-    const res = await api.alerts.list({
-      ...(f.service !== null && { service: f.service }),
-      ...(f.kind !== null && { kind: f.kind }),
-      ...(f.status !== 'all' && { open: f.status === 'open' }),
-      limit: PAGE_SIZE,
-      ...(cursor !== undefined && { before: cursor }),
-    });
-    if (!res.ok) return i === 0 ? res : { ok: true, result: { items, next: cursor ?? null } };
-    items.push(...res.result.items.filter(matches));
-    const last = res.result.items.at(-1);
-    // Newest first: past the start of the range, nothing further can match.
-    const exhausted =
-      res.result.next === null || (bounds.from !== undefined && last !== undefined && last.at < bounds.from);
-    if (exhausted) return { ok: true, result: { items, next: null } };
-    cursor = res.result.next!;
-    if (items.length >= PAGE_SIZE) break;
-  }
-  return { ok: true, result: { items, next: cursor ?? null } };
-};
+const alertMatches: Matcher<AlertRecord> = (f, bounds) => (a) =>
+  (f.service === null || a.service === f.service) &&
+  (f.kind === null || a.kind === f.kind) &&
+  (f.status === 'all' ||
+    (f.status === 'open' && a.acknowledgedAt === null && a.clearedAt === null) ||
+    (f.status === 'acknowledged' && a.acknowledgedAt !== null) ||
+    (f.status === 'cleared' && a.clearedAt !== null)) &&
+  inBounds(a.at, bounds);
+
+const transitionMatches: Matcher<EventRecord> = (f, bounds) => (e) =>
+  (f.service === null || e.service === f.service) &&
+  (f.state === null || e.to === f.state) &&
+  inBounds(e.at, bounds);
+
+const fetchAlerts: Fetcher<AlertRecord> = (api, f, bounds, before) =>
+  api.alerts.list({
+    ...(f.service !== null && { service: f.service }),
+    ...(f.kind !== null && { kind: f.kind }),
+    ...(f.status !== 'all' && { state: f.status }),
+    ...bounds,
+    limit: PAGE_SIZE,
+    ...(before !== undefined && { before }),
+  });
 
 const fetchTransitions: Fetcher<EventRecord> = (api, f, bounds, before) =>
   api.events.list({
@@ -171,5 +182,5 @@ const fetchTransitions: Fetcher<EventRecord> = (api, f, bounds, before) =>
     ...(before !== undefined && { before }),
   });
 
-export const alertFeed = createFeed(fetchAlerts);
-export const transitionFeed = createFeed(fetchTransitions);
+export const alertFeed = createFeed(fetchAlerts, alertMatches);
+export const transitionFeed = createFeed(fetchTransitions, transitionMatches);

@@ -5,6 +5,9 @@
 import { create } from 'zustand';
 import type { MetricsSample } from '../../../shared/services';
 
+/** One service in a metrics sample: CPU, memory, heartbeat age, restarts, its own metrics. */
+export type ServiceMetrics = MetricsSample['services'][number];
+
 interface LiveMetricsStore {
   at: number | null;
   byService: Readonly<Record<string, Record<string, number> | null>>;
@@ -26,3 +29,8 @@ export const useLiveMetricsStore = create<LiveMetricsStore>()((set) => ({
     }),
   clear: () => set({ at: null, byService: {}, sample: null }),
 }));
+
+/** One service's entry in the latest sample (the same object until the next one); null before any. */
+export function useServiceMetrics(name: string): ServiceMetrics | null {
+  return useLiveMetricsStore((s) => s.sample?.services.find((x) => x.name === name) ?? null);
+}

@@ -55,9 +55,3 @@ export function startSync(connection: Connection): () => void {
     stopAlerts();
   };
 }
-
-/** Refreshes one service (for values that change without an event, like the heartbeat time). */
-export async function refreshService(connection: Connection, name: string): Promise<void> {
-  const res = await connection.api.services.get({ name });
-  if (res.ok) useServicesStore.getState().upsert(res.result);
-}

@@ -1,5 +1,6 @@
 /**
- * A service's output, live: the recent lines, then each new one. Follow keeps the newest in view;
+ * A service's output, live: the recent lines, then each new one, and older ones on request (read back
+ * from the rotated log files). Follow keeps the newest in view;
  * Pause holds the view still (new lines are counted, not shown); search marks and filters; the stream
  * filter picks out / err / vigil (the supervisor's own notes); Copy takes the lines shown. Only the
  * rows in view are in the DOM, so thousands of lines cost what twenty do.
@@ -12,7 +13,7 @@ import { copyText } from '../../lib/download';
 import type { LogStream } from '../../lib/service-log';
 import { copyTextOf, filterLines, lineTime, logStreams, splitMatches } from '../../lib/service-log';
 import { useConnectionStore } from '../../stores/connection';
-import { followLog, LOG_CAPACITY, useLogTailStore } from '../../stores/log-tail';
+import { followLog, loadOlderLines, useLogTailStore } from '../../stores/log-tail';
 import { ErrorNote } from '../ErrorNote';
 import '../../styles/service.css';
 
@@ -51,6 +52,8 @@ export function LogTail({ name }: { name: string }) {
   const total = useLogTailStore((s) => s.total);
   const status = useLogTailStore((s) => s.status);
   const error = useLogTailStore((s) => s.error);
+  const older = useLogTailStore((s) => s.older);
+  const olderError = useLogTailStore((s) => s.olderError);
 
   const [follow, setFollow] = useState(true);
   const [paused, setPaused] = useState<{ lines: readonly LogLine[]; total: number } | null>(null);
@@ -238,8 +241,28 @@ export function LogTail({ name }: { name: string }) {
             ? `${lines.length} line${lines.length === 1 ? '' : 's'}`
             : `${shown.length} of ${source.length} lines shown`}
           {search !== '' && `, ${matching} matching “${search}”`}
-          {dropped > 0 && ` (the oldest ${dropped} dropped: ${LOG_CAPACITY} are kept here)`}
+          {dropped > 0 && ` (the oldest ${dropped} dropped here; Load older reads them back)`}
         </span>
+        {older === 'start' ? (
+          <span className="muted" data-testid="log-start">
+            From the start of the log.
+          </span>
+        ) : (
+          <button
+            type="button"
+            className="btn-inline"
+            data-testid="log-older"
+            disabled={!connected || older === 'loading' || paused !== null}
+            title={paused ? 'Resume first' : 'The lines before the oldest one shown, from the log files'}
+            onClick={() => {
+              syncScroll();
+              setFollow(false);
+              void loadOlderLines();
+            }}
+          >
+            {older === 'loading' ? 'Loading older lines…' : 'Load older lines'}
+          </button>
+        )}
         {paused && (
           <span className="log-new" data-testid="log-new-count" data-count={newWhilePaused}>
             Paused: {newWhilePaused} new line{newWhilePaused === 1 ? '' : 's'}
@@ -262,6 +285,7 @@ export function LogTail({ name }: { name: string }) {
         )}
       </div>
       {status === 'error' && error && <ErrorNote error={error} testId="log-error" />}
+      {older === 'error' && olderError && <ErrorNote error={olderError} testId="log-older-error" />}
 
       {copy.kind === 'manual' && (
         <ManualCopy text={copy.text} count={copy.count} onClose={() => setCopy({ kind: 'idle' })} />
