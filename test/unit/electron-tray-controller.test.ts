@@ -7,6 +7,7 @@ import {
   type MenuTemplateItem,
   type TrayControllerOptions,
 } from '../../src/main/electron/tray-controller';
+import { commands, type CommandName } from '../../src/shared/api';
 import { fail, ok } from '../../src/shared/errors';
 import type { ServiceInfo } from '../../src/shared/services';
 import { serviceInfo, trader } from '../helpers/service-info';
@@ -23,6 +24,9 @@ function fakeCore(services: ServiceInfo[]) {
   const router: Router = {
     async dispatch(command, input) {
       core.calls.push({ command: String(command), input });
+      // What the real router refuses, this one refuses too: the tray must call the contract as it is.
+      const parsed = commands[command as CommandName].input.safeParse(input);
+      if (!parsed.success) return fail('invalid_input', `${String(command)}: ${parsed.error.message}`);
       const name = (input as { name?: string }).name;
       const find = () => core.services.find((s) => s.name === name);
       switch (command) {
