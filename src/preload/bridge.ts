@@ -32,14 +32,19 @@ export function createIpcTransport(ipc: IpcRendererLike, log: Log = defaultLog):
     deliver: (event: EventName, payload: unknown) => void;
   }>();
 
-  ipc.on(EVENT_CHANNEL, (_ipcEvent, event, payload) => {
-    if (typeof event !== 'string') return;
-    for (const listener of [...listeners]) {
-      if (!listener.topics.has(event as EventName)) continue;
-      try {
-        listener.deliver(event as EventName, payload);
-      } catch (error) {
-        log(`a listener for ${event} threw`, error); // one bad callback must not starve the others
+  // Main batches events (window-events.ts): one message holds [event, payload] pairs in order.
+  ipc.on(EVENT_CHANNEL, (_ipcEvent, batch) => {
+    if (!Array.isArray(batch)) return;
+    for (const item of batch as unknown[]) {
+      if (!Array.isArray(item) || typeof item[0] !== 'string') continue;
+      const [event, payload] = item as [string, unknown];
+      for (const listener of [...listeners]) {
+        if (!listener.topics.has(event as EventName)) continue;
+        try {
+          listener.deliver(event as EventName, payload);
+        } catch (error) {
+          log(`a listener for ${event} threw`, error); // one bad callback must not starve the others
+        }
       }
     }
   });

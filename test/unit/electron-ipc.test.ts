@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EventHub } from '../../src/main/api/event-hub';
 import { createRouter, type Handlers, type Router } from '../../src/main/api/router';
 import {
@@ -9,6 +9,7 @@ import {
   type IpcMainLike,
 } from '../../src/main/electron/ipc';
 import { APP_ENTRY_URL, appOrigins } from '../../src/main/electron/origins';
+import { EVENT_FLUSH_MS } from '../../src/main/electron/window-events';
 import { MAX_REQUEST_BYTES } from '../../src/shared/api';
 import { fakeHandlers, fakeService } from '../helpers/fake-handlers';
 
@@ -243,6 +244,13 @@ describe('IPC call: requests', () => {
 });
 
 describe('IPC events: subscribe / unsubscribe', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+  /** Events reach a window at the next flush. */
+  const emit = (s: ReturnType<typeof setup>, payload = service): void => {
+    s.events.emit('service.state', payload);
+    vi.advanceTimersByTime(EVENT_FLUSH_MS);
+  };
   const sub = (s: ReturnType<typeof setup>, topics: unknown, event = s.fromWindow) =>
     s.ipcMain.invoke('vigil:subscribe', event, topics);
   const unsub = (s: ReturnType<typeof setup>, topics: unknown, event = s.fromWindow) =>
@@ -251,10 +259,10 @@ describe('IPC events: subscribe / unsubscribe', () => {
   it('delivers subscribed events on vigil:event, and stops after unsubscribe', async () => {
     const s = setup();
     expect(await sub(s, ['service.state'])).toEqual({ ok: true, result: { topics: ['service.state'] } });
-    s.events.emit('service.state', service);
-    expect(s.window.sent).toEqual([['vigil:event', 'service.state', service]]);
+    emit(s);
+    expect(s.window.sent).toEqual([['vigil:event', [['service.state', service]]]]);
     expect(await unsub(s, ['service.state'])).toEqual({ ok: true, result: { topics: [] } });
-    s.events.emit('service.state', service);
+    emit(s);
     expect(s.window.sent).toHaveLength(1);
   });
 
@@ -262,7 +270,7 @@ describe('IPC events: subscribe / unsubscribe', () => {
     const s = setup();
     await sub(s, ['service.state']);
     await sub(s, ['service.state']);
-    s.events.emit('service.state', service);
+    emit(s);
     expect(s.window.sent).toHaveLength(1);
   });
 
@@ -277,7 +285,7 @@ describe('IPC events: subscribe / unsubscribe', () => {
       error: { code: 'unknown_event', field: 'topics.0' },
     });
     // Nothing was subscribed by the refused request.
-    s.events.emit('service.state', service);
+    emit(s);
     expect(s.window.sent).toHaveLength(0);
   });
 
@@ -301,7 +309,7 @@ describe('IPC events: subscribe / unsubscribe', () => {
       ok: false,
       error: { code: 'forbidden' },
     });
-    s.events.emit('service.state', service);
+    emit(s);
     expect(evil.sent).toHaveLength(0);
     expect(s.window.sent).toHaveLength(0);
   });
@@ -317,8 +325,37 @@ describe('IPC events: subscribe / unsubscribe', () => {
     // A new window gets its own, fresh subscription.
     const next = new FakeContents(APP_ENTRY_URL);
     await sub(s, ['service.state'], { sender: next, senderFrame: next.mainFrame });
-    s.events.emit('service.state', service);
+    emit(s);
     expect(next.sent).toHaveLength(1);
+  });
+
+  it('batches a burst into one message per interval, in order, and sends a lone event promptly', async () => {
+    const s = setup();
+    await sub(s, ['service.state']);
+    const names = Array.from({ length: 50 }, (_, i) => `svc-${i}`);
+    for (const name of names) s.events.emit('service.state', { ...service, name });
+    vi.advanceTimersByTime(0);
+    expect(s.window.sent).toHaveLength(1);
+    const [channel, batch] = s.window.sent[0]! as [string, [string, typeof service][]];
+    expect(channel).toBe('vigil:event');
+    expect(batch.map(([, info]) => info.name)).toEqual(names);
+    // Right after a send, the next events wait for the interval, then go together.
+    s.events.emit('service.state', service);
+    s.events.emit('service.state', service);
+    vi.advanceTimersByTime(EVENT_FLUSH_MS - 1);
+    expect(s.window.sent).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(s.window.sent).toHaveLength(2);
+    expect(s.window.sent[1]![1]).toHaveLength(2);
+  });
+
+  it('drops what is queued for a window destroyed before the flush', async () => {
+    const s = setup();
+    await sub(s, ['service.state']);
+    s.events.emit('service.state', service);
+    s.window.destroy();
+    vi.advanceTimersByTime(EVENT_FLUSH_MS);
+    expect(s.window.sent).toHaveLength(0);
   });
 
   it('dispose removes every handler and subscription', async () => {
@@ -326,7 +363,7 @@ describe('IPC events: subscribe / unsubscribe', () => {
     await sub(s, ['service.state']);
     s.bridge.dispose();
     expect([...s.ipcMain.handlers.keys()]).toEqual([]);
-    s.events.emit('service.state', service);
+    emit(s);
     expect(s.window.sent).toHaveLength(0);
   });
 });

@@ -25,10 +25,14 @@ class FakeIpcRenderer implements IpcRendererLike {
     this.listeners.set(channel, [...(this.listeners.get(channel) ?? []), listener]);
     return this;
   }
-  /** What main's webContents.send('vigil:event', event, payload) looks like on this side. */
-  push(...args: unknown[]): void {
+  /** What main's webContents.send('vigil:event', batch) looks like on this side. */
+  pushBatch(...args: unknown[]): void {
     const ipcEvent = { sender: this, senderId: 0, ports: [] }; // must never reach user callbacks
     for (const listener of this.listeners.get('vigil:event') ?? []) listener(ipcEvent, ...args);
+  }
+  /** One event, in a batch of one. */
+  push(...item: unknown[]): void {
+    this.pushBatch([item]);
   }
   topicMessages(): unknown[][] {
     return this.invokes.filter(([channel]) => channel !== 'vigil:call');
@@ -163,11 +167,35 @@ describe('IPC transport: events', () => {
     ipc.push('other.event', 1);
     ipc.push(42, 1);
     ipc.push();
+    ipc.pushBatch('service.state', service); // not a batch
+    ipc.pushBatch([null, 'service.state']);
+    ipc.pushBatch();
     expect(listener).not.toHaveBeenCalled();
     ipc.push('service.state', service);
     off();
     ipc.push('service.state', service);
     expect(listener.mock.calls).toEqual([['service.state', service]]);
+  });
+
+  it('delivers a batch in order, each event to the listeners of its topic', () => {
+    const ipc = new FakeIpcRenderer();
+    const transport = createIpcTransport(ipc);
+    const seen: unknown[] = [];
+    transport.subscribe(['service.state', 'service.removed'], (event, payload) =>
+      seen.push([event, payload]),
+    );
+    const other = { ...service, name: 'other' };
+    ipc.pushBatch([
+      ['service.state', service],
+      ['metrics', {}],
+      ['service.removed', { name: 'svc' }],
+      ['service.state', other],
+    ]);
+    expect(seen).toEqual([
+      ['service.state', service],
+      ['service.removed', { name: 'svc' }],
+      ['service.state', other],
+    ]);
   });
 
   it('keeps delivering to other listeners when one throws', () => {

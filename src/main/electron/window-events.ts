@@ -1,6 +1,8 @@
 /**
  * Forwards control-API events to windows: one Subscription (the topics that window asked for) per
  * webContents, closed when the webContents is destroyed, and nothing sent to a destroyed one.
+ * Events are batched: a burst (a restart storm, a config import touching every service) reaches a
+ * window as one IPC message per flush interval, in order, instead of one message per event.
  * A reload keeps the window's topics: resetting them on navigation would race the new page's own
  * subscribe, and the preload simply drops events that no listener of the new page asked for.
  */
@@ -17,21 +19,35 @@ export interface EventTargetContents {
   once(event: 'destroyed', listener: () => void): unknown;
 }
 
+/** What one message on EVENT_CHANNEL carries: [event, payload] pairs in the order they happened. */
+export type EventBatch = [EventName, unknown][];
+
+/** At most one message per window this often (~30 a second); a lone event waits at most this long. */
+export const EVENT_FLUSH_MS = 33;
+
 export class WindowSubscriptions {
   private readonly byContents = new Map<number, Subscription>();
+  private readonly outboxes = new Set<Outbox>();
 
-  constructor(private readonly hub: EventHub) {}
+  constructor(
+    private readonly hub: EventHub,
+    private readonly flushMs = EVENT_FLUSH_MS,
+  ) {}
 
   /** The window's subscription, created (and tied to the window's lifetime) on first use. */
   of(contents: EventTargetContents): Subscription {
     const existing = this.byContents.get(contents.id);
     if (existing) return existing;
-    const subscription = new Subscription(this.hub, (event: EventName, payload: unknown) => {
-      if (!contents.isDestroyed()) contents.send(EVENT_CHANNEL, event, payload);
-    });
+    const outbox = new Outbox(contents, this.flushMs);
+    this.outboxes.add(outbox);
+    const subscription = new Subscription(this.hub, (event: EventName, payload: unknown) =>
+      outbox.push(event, payload),
+    );
     this.byContents.set(contents.id, subscription);
     contents.once('destroyed', () => {
       subscription.close();
+      outbox.drop();
+      this.outboxes.delete(outbox);
       this.byContents.delete(contents.id);
     });
     return subscription;
@@ -44,6 +60,42 @@ export class WindowSubscriptions {
 
   closeAll(): void {
     for (const subscription of this.byContents.values()) subscription.close();
+    for (const outbox of this.outboxes) outbox.drop();
+    this.outboxes.clear();
     this.byContents.clear();
+  }
+}
+
+/** One window's pending events, sent together at most once per interval. */
+class Outbox {
+  private batch: EventBatch = [];
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private lastSentAt = -Infinity;
+
+  constructor(
+    private readonly contents: EventTargetContents,
+    private readonly flushMs: number,
+  ) {}
+
+  push(event: EventName, payload: unknown): void {
+    if (this.contents.isDestroyed()) return;
+    this.batch.push([event, payload]);
+    // A zero delay still gathers what the same tick emits (one transition emits several events).
+    this.timer ??= setTimeout(() => this.flush(), Math.max(0, this.lastSentAt + this.flushMs - Date.now()));
+  }
+
+  drop(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.batch = [];
+  }
+
+  private flush(): void {
+    this.timer = null;
+    const batch = this.batch;
+    this.batch = [];
+    if (batch.length === 0 || this.contents.isDestroyed()) return;
+    this.lastSentAt = Date.now();
+    this.contents.send(EVENT_CHANNEL, batch);
   }
 }
