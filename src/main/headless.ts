@@ -90,6 +90,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  if (process.platform === 'win32') {
+    // Windows sends no SIGTERM: Ctrl+Break, and the console window closing (Windows ends the process
+    // about 10 s later) are what a stop looks like there.
+    process.on('SIGBREAK', () => void shutdown('SIGBREAK'));
+    process.on('SIGHUP', () => void shutdown('SIGHUP'));
+  }
 }
 
 await main();

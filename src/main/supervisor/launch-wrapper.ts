@@ -3,7 +3,9 @@
  * `setpriv --pdeathsig SIGTERM` gets SIGTERM when the thread that spawned it dies, even if the
  * supervisor is SIGKILLed. setpriv sets PR_SET_PDEATHSIG and then execs the command, so the pid the
  * supervisor sees is the command's own. The setting is not inherited by grandchildren: the group
- * kill and the start-up reconciliation still cover those.
+ * kill and the start-up reconciliation still cover those. macOS and Windows have no such signal (on
+ * Windows a job object would do, but Node cannot create one): there the start-up reconciliation
+ * alone stops what a dead supervisor left running.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -5,7 +5,7 @@
  * leftovers are found at the next start. One launch path for every child (execa), as DESIGN.md says.
  */
 import { accessSync, constants } from 'node:fs';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { delimiter, isAbsolute, join, resolve, win32 } from 'node:path';
 import { execa } from 'execa';
 import { childEnv, type ChildBusConfig, type ParentMessage } from '../../shared/child-protocol';
 import type { ServiceDefinition } from '../../shared/service-definition';
@@ -14,14 +14,15 @@ import { withParentDeathSignal } from './launch-wrapper';
 import {
   descendantsOf,
   groupMembers,
-  processIdentitySync,
+  processIdentity,
   snapshotProcesses,
+  UNKNOWN_START_TIME,
   type ProcessIdentity,
 } from './process-table';
 import type { RunStateFile } from './run-state-file';
 import type { ExitReport, Launcher, ProcessHandle } from './service-runner';
 import type { ServiceLog } from './service-log';
-import { killTree, signalGroup, waitUntilGone } from './tree-kill';
+import { killTree, osSignal, signalServiceTree, waitUntilGone } from './tree-kill';
 
 export interface LaunchEnvironment {
   dataDir: string;
@@ -35,6 +36,11 @@ export interface LaunchEnvironment {
 interface Tracked {
   pgid: number;
   known: ProcessIdentity[];
+  /**
+   * Settles once the leader's identity is in `known` (or known to be unreadable). Reading it takes a
+   * PowerShell start on Windows, so it is not awaited at launch; whatever needs the tree waits.
+   */
+  ready: Promise<void>;
 }
 
 export class ProcessLauncher implements Launcher {
@@ -51,7 +57,9 @@ export class ProcessLauncher implements Launcher {
   /** True once the OS shows nothing of the service's last tree (its record goes only then). */
   async isGone(service: string): Promise<boolean> {
     const t = this.tracked.get(service);
-    return t === undefined || waitUntilGone(t, 0);
+    if (t === undefined) return true;
+    await t.ready;
+    return waitUntilGone(t, 0);
   }
 
   launch(
@@ -96,9 +104,15 @@ export class ProcessLauncher implements Launcher {
     });
     void child.catch(() => undefined); // outcomes arrive through the events below
     const pid = child.pid ?? null;
-    const tracked: Tracked = { pgid: pid ?? -1, known: [] };
+    const tracked: Tracked = { pgid: pid ?? -1, known: [], ready: Promise.resolve() };
     let stopping = false;
     let reported = false;
+    // After the leader's identity: on Windows the tree is found through it. A signal this platform
+    // cannot send throws at once; what a signal leaves alive, waitUntilGone and kill see.
+    const signalTree = (signal: NodeJS.Signals): void => {
+      osSignal(signal);
+      void tracked.ready.then(() => signalServiceTree(tracked, signal)).catch(() => undefined);
+    };
     const report = (exit: ExitReport): void => {
       if (reported) return;
       reported = true;
@@ -109,16 +123,20 @@ export class ProcessLauncher implements Launcher {
       log.note(`started ${describe(def)} as pid ${pid}`);
       log.attach(child.stdout, 'out', pid);
       log.attach(child.stderr, 'err', pid);
-      const identity = processIdentitySync(pid);
-      if (identity) tracked.known.push(identity);
       this.tracked.set(def.name, tracked);
-      this.env.runState.put({
-        service: def.name,
-        pid,
-        pgid: pid,
-        startTime: identity?.startTime ?? '',
-        command: describe(def),
-        startedAt: Date.now(),
+      const startedAt = Date.now();
+      tracked.ready = processIdentity(pid).then((identity) => {
+        // Gone already (and its record with it), or replaced by a newer launch: nothing to record.
+        if (!identity || this.tracked.get(def.name) !== tracked) return;
+        if (identity.startTime !== UNKNOWN_START_TIME) tracked.known = mergeKnown(tracked.known, [identity]);
+        this.env.runState.put({
+          service: def.name,
+          pid,
+          pgid: pid,
+          startTime: identity.startTime,
+          command: describe(def),
+          startedAt,
+        });
       });
       if (vigil) child.on('message', (m: unknown) => events.onMessage(m));
     }
@@ -129,7 +147,7 @@ export class ProcessLauncher implements Launcher {
       log.note(signal ? `pid ${pid} killed by ${signal}` : `pid ${pid} exited with code ${code}`);
       // When the main process ends on its own, what it left behind goes too (systemd control-group
       // semantics); during a stop, the rest of the group keeps its grace period.
-      if (!stopping && pid !== null) signalGroup(pid, 'SIGKILL');
+      if (!stopping && pid !== null) signalTree('SIGKILL');
       report({ code, signal });
       void this.forget(def.name, tracked);
     });
@@ -148,17 +166,26 @@ export class ProcessLauncher implements Launcher {
         }
       },
       signal: (signal) => {
+        signalTree(signal);
         if (signal !== 'SIGSTOP' && signal !== 'SIGCONT') stopping = true;
-        signalGroup(pid, signal);
       },
       snapshot: async () => {
+        await tracked.ready;
         const table = await snapshotProcesses();
-        const tree = [...descendantsOf(table, pid), ...groupMembers(table, pid)];
-        tracked.known = mergeKnown(tracked.known, tree);
+        // Below the leader only while the pid is still the leader's (Windows reuses pids quickly).
+        const leader = tracked.known.find((k) => k.pid === pid);
+        const below =
+          leader && table.get(pid)?.startTime === leader.startTime ? descendantsOf(table, pid) : [];
+        tracked.known = mergeKnown(tracked.known, [...below, ...groupMembers(table, pid)]);
       },
-      waitUntilGone: (timeoutMs) => waitUntilGone(tracked, timeoutMs),
+      waitUntilGone: async (timeoutMs) => {
+        const started = Date.now();
+        await tracked.ready;
+        return waitUntilGone(tracked, Math.max(0, timeoutMs - (Date.now() - started)));
+      },
       kill: async () => {
         stopping = true;
+        await tracked.ready;
         return (await killTree(tracked)).survivors;
       },
     };
@@ -166,6 +193,7 @@ export class ProcessLauncher implements Launcher {
 
   /** Once the whole tree is gone, the run-state record goes too. */
   private async forget(service: string, tracked: Tracked): Promise<void> {
+    await tracked.ready;
     const gone = await waitUntilGone(tracked, 60_000);
     if (!gone) await killTree(tracked);
     if (this.tracked.get(service) === tracked) {
@@ -201,19 +229,36 @@ function describe(def: ServiceDefinition): string {
     : [def.program.command, ...def.program.args].join(' ');
 }
 
-/** A clear "not found" before spawning, instead of an exit code from a wrapper. */
-function findCommand(command: string, cwd: string, path: string | undefined): string | null {
-  const executable = (p: string): boolean => {
-    try {
-      accessSync(p, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (command.includes('/') || isAbsolute(command)) {
+/**
+ * A clear "not found" before spawning, instead of an exit code from a wrapper. On Windows it looks
+ * where execa's spawn (cross-spawn) will: the working directory first, then PATH, each name as given
+ * and with every PATHEXT extension; cross-spawn runs a .cmd or .bat through cmd.exe itself.
+ */
+export function findCommand(
+  command: string,
+  cwd: string,
+  path: string | undefined,
+  platform: NodeJS.Platform = process.platform,
+  pathExt: string | undefined = process.env.PATHEXT,
+): string | null {
+  const windows = platform === 'win32';
+  const extensions = windows ? ['', ...(pathExt || '.EXE;.CMD;.BAT;.COM').split(';').filter(Boolean)] : [''];
+  const executable = (p: string): boolean =>
+    extensions.some((extension) => {
+      try {
+        accessSync(p + extension, constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  const hasDirectory = windows
+    ? /[\\/]/.test(command) || win32.isAbsolute(command)
+    : command.includes('/') || isAbsolute(command);
+  if (hasDirectory) {
     return executable(resolve(cwd, command)) ? null : `command not found or not executable: ${command}`;
   }
+  if (windows && executable(join(cwd, command))) return null;
   for (const dir of (path ?? '').split(delimiter)) if (dir && executable(join(dir, command))) return null;
   return `command not found on PATH: ${command}`;
 }

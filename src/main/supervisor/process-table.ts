@@ -1,24 +1,30 @@
 /**
  * One snapshot of the OS process table: who is alive, who is whose parent, which group each process
  * is in, how much memory and CPU time it has used, and an identity (pid + start time) that survives
- * pid reuse. Linux reads /proc directly; macOS and other POSIX systems ask `ps` once per snapshot.
+ * pid reuse. Linux reads /proc directly; macOS and other POSIX systems ask `ps` once per snapshot;
+ * Windows asks WMI (Win32_Process) through one PowerShell call per snapshot.
  * Zombies are left out: they have exited, only their exit status remains.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { win32 } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
 export interface ProcessRecord {
   pid: number;
   ppid: number;
+  /** The process group; Windows has none and reports 0 for every process. */
   pgid: number;
-  /** Opaque identity: on Linux field 22 of /proc/<pid>/stat (clock ticks since boot); elsewhere ps lstart. */
+  /**
+   * Opaque identity: on Linux field 22 of /proc/<pid>/stat (clock ticks since boot); on Windows the
+   * creation time as a FILETIME (100 ns units since 1601, UTC); elsewhere ps lstart.
+   */
   startTime: string;
   rssBytes: number;
   /** utime + stime. */
   cpuSeconds: number;
-  /** Short name (Linux comm, at most 15 characters; ps comm elsewhere). */
+  /** Short name (Linux comm, at most 15 characters; the image name on Windows; ps comm elsewhere). */
   command: string;
 }
 
@@ -29,16 +35,9 @@ export interface ProcessIdentity {
   startTime: string;
 }
 
-/** Where the process table cannot be read (Windows, for now). */
-export class ProcessTableUnsupportedError extends Error {
-  constructor() {
-    super(`reading the process table is not supported on ${process.platform} yet`);
-    this.name = 'ProcessTableUnsupportedError';
-  }
-}
-
 /**
- * The start time reported where it cannot be read (Windows): callers must never treat two unknown
+ * The start time reported where it cannot be read (a process without one, such as Windows' idle
+ * process, or a Windows machine where the WMI query fails): callers must never treat two unknown
  * start times as proof that a pid still belongs to the same process.
  */
 export const UNKNOWN_START_TIME = '';
@@ -46,6 +45,7 @@ export const UNKNOWN_START_TIME = '';
 const execFileAsync = promisify(execFile);
 const isLinux = process.platform === 'linux';
 const isWindows = process.platform === 'win32';
+const validPid = (pid: number): boolean => Number.isInteger(pid) && pid > 0;
 
 // ---------------------------------------------------------------------------------------------
 // Linux: /proc/<pid>/stat
@@ -213,16 +213,173 @@ function parsePsIdentity(pid: number, stdout: string): ProcessIdentity | null {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Public API
+// Windows: Win32_Process through PowerShell
 
-/** The whole process table, keyed by pid. Throws ProcessTableUnsupportedError on Windows. */
-export async function snapshotProcesses(): Promise<ProcessTable> {
-  if (isLinux) return snapshotLinux();
-  if (isWindows) throw new ProcessTableUnsupportedError();
-  return snapshotPs();
+/**
+ * The columns of the CSV the query writes. Created is CreationDate as a FILETIME (an integer, so the
+ * identity does not depend on the culture's date format); KernelModeTime and UserModeTime are in
+ * 100 ns units (Win32_Process's Units qualifier); WorkingSetSize is in bytes.
+ */
+const WINDOWS_COLUMNS = [
+  'ProcessId',
+  'ParentProcessId',
+  'Created',
+  'WorkingSetSize',
+  'KernelModeTime',
+  'UserModeTime',
+  'Name',
+] as const;
+
+const WMI_PROPERTIES =
+  'ProcessId,ParentProcessId,CreationDate,WorkingSetSize,KernelModeTime,UserModeTime,Name';
+
+/**
+ * The PowerShell command that prints the process table (or one pid's row) as CSV. One WMI query:
+ * -Property fetches only the columns used. The script has no double quotes, so Windows' command-line
+ * quoting cannot change it. UTF-8 output keeps non-ASCII image names intact whatever the console
+ * code page; the idle process has no CreationDate, hence the null check.
+ */
+export function windowsProcessQuery(
+  pid?: number,
+  systemRoot: string | undefined = process.env.SystemRoot,
+): { file: string; args: string[] } {
+  if (pid !== undefined && !validPid(pid)) throw new RangeError(`not a process id: ${pid}`);
+  const filter = pid === undefined ? '' : ` -Filter 'ProcessId=${pid}'`;
+  const script = [
+    "$ErrorActionPreference='Stop'",
+    "$ProgressPreference='SilentlyContinue'",
+    'try{[Console]::OutputEncoding=[Text.UTF8Encoding]::new($false)}catch{}',
+    `Get-CimInstance -ClassName Win32_Process -Property ${WMI_PROPERTIES}${filter}` +
+      ' | Select-Object ProcessId,ParentProcessId,' +
+      "@{n='Created';e={if($_.CreationDate){$_.CreationDate.ToUniversalTime().ToFileTimeUtc()}}}," +
+      'WorkingSetSize,KernelModeTime,UserModeTime,Name' +
+      ' | ConvertTo-Csv -NoTypeInformation',
+  ].join('; ');
+  // The full path: PATH may lack it (or offer someone else's powershell.exe first).
+  const file = systemRoot
+    ? win32.join(systemRoot, 'System32', 'WindowsPowerShell', 'v1.0', 'powershell.exe')
+    : 'powershell.exe';
+  return { file, args: ['-NoProfile', '-NonInteractive', '-Command', script] };
 }
 
-function windowsIdentity(pid: number): ProcessIdentity | null {
+/**
+ * RFC 4180 CSV: quoted fields with doubled quotes and line breaks inside, empty fields quoted or not,
+ * CRLF or LF line ends, a leading byte-order mark. Blank lines are skipped.
+ */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const endRow = (): void => {
+    row.push(field);
+    if (row.length > 1 || row[0] !== '') rows.push(row);
+    row = [];
+    field = '';
+  };
+  for (; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c !== '"') field += c;
+      else if (text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n') endRow();
+    else if (c !== '\r') field += c;
+  }
+  if (quoted) throw new Error('CSV ends inside a quoted field');
+  if (field !== '' || row.length > 0) endRow();
+  return rows;
+}
+
+const wholeNumber = (text: string | undefined): number => {
+  const value = Number(text);
+  return text && /^\d+$/.test(text) && Number.isSafeInteger(value) ? value : 0;
+};
+
+/**
+ * The table from the query's CSV. Windows does not re-parent orphans: a process keeps the pid of its
+ * dead parent as ParentProcessId, and once that pid is reused the link names a stranger. So a parent
+ * link whose current holder was created after the child is cut (ppid 0): that holder cannot be its
+ * parent (Win32_Process documentation, ParentProcessId). A link to a pid nobody holds is kept: it is
+ * how the orphans of a dead process are found (orphansOf). Windows has no process groups: pgid is 0.
+ */
+export function parseWindowsProcessCsv(text: string): ProcessTable {
+  const table: ProcessTable = new Map();
+  const [header, ...rows] = parseCsv(text);
+  if (!header) return table; // no process matched the filter: PowerShell prints nothing at all
+  const column = new Map(header.map((name, index) => [name, index]));
+  const missing = WINDOWS_COLUMNS.filter((name) => !column.has(name));
+  if (missing.length > 0) {
+    throw new Error(
+      `the Windows process list lacks the column(s) ${missing.join(', ')} (header: ${header.join(',')})`,
+    );
+  }
+  const at = (row: string[], name: (typeof WINDOWS_COLUMNS)[number]): string | undefined =>
+    row[column.get(name)!];
+  for (const row of rows) {
+    const pidText = at(row, 'ProcessId');
+    if (!pidText || !/^\d+$/.test(pidText)) continue;
+    const created = at(row, 'Created') ?? '';
+    table.set(Number(pidText), {
+      pid: Number(pidText),
+      ppid: wholeNumber(at(row, 'ParentProcessId')),
+      pgid: 0,
+      startTime: /^\d+$/.test(created) ? created : UNKNOWN_START_TIME,
+      rssBytes: wholeNumber(at(row, 'WorkingSetSize')),
+      cpuSeconds: (wholeNumber(at(row, 'KernelModeTime')) + wholeNumber(at(row, 'UserModeTime'))) / 1e7,
+      command: at(row, 'Name') ?? '',
+    });
+  }
+  for (const record of table.values()) {
+    const holder = table.get(record.ppid);
+    if (holder && holder !== record && (compareStartTimes(holder.startTime, record.startTime) ?? 0) > 0) {
+      record.ppid = 0;
+    }
+  }
+  return table;
+}
+
+const windowsExecOptions = { windowsHide: true, maxBuffer: 64 * 1024 * 1024, timeout: 15_000 } as const;
+
+const errorText = (error: unknown): string => {
+  const stderr = (error as { stderr?: unknown }).stderr;
+  const detail = typeof stderr === 'string' ? stderr.trim().split(/\r?\n/)[0] : '';
+  return [(error as Error).message?.split('\n')[0], detail].filter(Boolean).join(': ');
+};
+
+async function snapshotWindows(pid?: number): Promise<ProcessTable> {
+  const { file, args } = windowsProcessQuery(pid);
+  let stdout: string;
+  try {
+    ({ stdout } = await execFileAsync(file, args, { ...windowsExecOptions, encoding: 'utf8' }));
+  } catch (error) {
+    throw new Error(`reading the process table through PowerShell failed: ${errorText(error)}`);
+  }
+  return parseWindowsProcessCsv(stdout);
+}
+
+function snapshotWindowsSync(pid: number): ProcessTable {
+  const { file, args } = windowsProcessQuery(pid);
+  const stdout = execFileSync(file, args, {
+    ...windowsExecOptions,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return parseWindowsProcessCsv(stdout);
+}
+
+/**
+ * Where the WMI query itself fails (PowerShell missing or blocked), existence is all that can be
+ * told: the pid answers, with an unknown start time.
+ */
+function windowsExistence(pid: number): ProcessIdentity | null {
   try {
     process.kill(pid, 0);
     return { pid, startTime: UNKNOWN_START_TIME };
@@ -231,12 +388,32 @@ function windowsIdentity(pid: number): ProcessIdentity | null {
   }
 }
 
-const validPid = (pid: number): boolean => Number.isInteger(pid) && pid > 0;
+const identityIn = (table: ProcessTable, pid: number): ProcessIdentity | null => {
+  const record = table.get(pid);
+  return record ? { pid, startTime: record.startTime } : null;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Public API
+
+/** The whole process table, keyed by pid. */
+export async function snapshotProcesses(): Promise<ProcessTable> {
+  if (isLinux) return snapshotLinux();
+  if (isWindows) return snapshotWindows();
+  return snapshotPs();
+}
 
 /** The identity of one live process, or null if it is gone (or a zombie). */
 export async function processIdentity(pid: number): Promise<ProcessIdentity | null> {
   if (!validPid(pid)) return null;
-  if (isLinux || isWindows) return processIdentitySync(pid);
+  if (isLinux) return processIdentitySync(pid);
+  if (isWindows) {
+    try {
+      return identityIn(await snapshotWindows(pid), pid);
+    } catch {
+      return windowsExistence(pid);
+    }
+  }
   try {
     const { stdout } = await execFileAsync('ps', ['-o', 'state=,lstart=', '-p', String(pid)], {
       env: psEnv,
@@ -248,14 +425,23 @@ export async function processIdentity(pid: number): Promise<ProcessIdentity | nu
   }
 }
 
-/** processIdentity for callers that must stay synchronous (the data-directory lock). */
+/**
+ * processIdentity for callers that must stay synchronous (the data-directory lock). On Windows this
+ * blocks for a PowerShell start (a fraction of a second): keep it off hot paths.
+ */
 export function processIdentitySync(pid: number): ProcessIdentity | null {
   if (!validPid(pid)) return null;
   if (isLinux) {
     const stat = readLinuxStat(pid);
     return stat && !isGone(stat.state) ? { pid, startTime: stat.startTime } : null;
   }
-  if (isWindows) return windowsIdentity(pid);
+  if (isWindows) {
+    try {
+      return identityIn(snapshotWindowsSync(pid), pid);
+    } catch {
+      return windowsExistence(pid);
+    }
+  }
   try {
     const stdout = execFileSync('ps', ['-o', 'state=,lstart=', '-p', String(pid)], {
       env: psEnv,
@@ -270,12 +456,15 @@ export function processIdentitySync(pid: number): ProcessIdentity | null {
 }
 
 /**
- * The start time of whatever holds a pid, a zombie included (Linux; elsewhere the live identity):
- * tells whether a pid number is still taken, and by whom.
+ * The start time of whatever holds a pid, a zombie included (Linux; elsewhere the live identity, and
+ * nothing on Windows): tells whether a pid number is still taken, and by whom.
  */
 export function startTimeEvenIfZombie(pid: number): string | null {
   if (!validPid(pid)) return null;
   if (isLinux) return readLinuxStat(pid)?.startTime ?? null;
+  // Windows keeps no zombies, and a live holder is in the snapshot the caller already has: asking
+  // again would cost a PowerShell start for nothing.
+  if (isWindows) return null;
   return processIdentitySync(pid)?.startTime ?? null;
 }
 
@@ -343,6 +532,23 @@ export function descendantsOf(
     }
   }
   return found;
+}
+
+/**
+ * The live children of a process that has died, identified by pid and start time: their recorded
+ * parent is its pid and they started no earlier than it did. Only Windows leaves such links (POSIX
+ * re-parents orphans), so elsewhere this is empty. Also empty while the pid is held by any process
+ * (parseWindowsProcessCsv cut the links older than a new holder), or the start time is unknown.
+ */
+export function orphansOf(
+  table: ProcessTable,
+  parent: ProcessIdentity,
+  index: ProcessTableIndex = indexProcessTable(table),
+): ProcessRecord[] {
+  if (parent.pid <= 1 || table.has(parent.pid) || parent.startTime === UNKNOWN_START_TIME) return [];
+  return (index.childrenOf.get(parent.pid) ?? []).filter(
+    (child) => (compareStartTimes(child.startTime, parent.startTime) ?? -1) >= 0,
+  );
 }
 
 /** Every live process whose process group is pgid. */

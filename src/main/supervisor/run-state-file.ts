@@ -11,6 +11,7 @@ import {
   descendantsOf,
   groupMembers,
   indexProcessTable,
+  orphansOf,
   snapshotProcesses,
   startTimeEvenIfZombie,
   UNKNOWN_START_TIME,
@@ -149,7 +150,8 @@ export interface ReconcileResult {
  * group counts only if it still leads it. If the leader is gone but its group lives on (orphans of
  * a leader that died while no Vigil was watching), the group counts only while no process holds the
  * leader's pid (else the group id may have been reused) and only members started no earlier than the
- * leader did.
+ * leader did. Windows has no groups: there the leader's orphans are the processes whose parent link
+ * still names its pid (orphansOf), under the same conditions.
  */
 function leftoverTree(record: RunRecord, table: Map<number, ProcessRecord>): KillTarget | null {
   const index = indexProcessTable(table);
@@ -167,7 +169,7 @@ function leftoverTree(record: RunRecord, table: Map<number, ProcessRecord>): Kil
   // A zombie holding the pid is the dead leader itself (same start time) or a stranger's.
   const holder = startTimeEvenIfZombie(record.pid);
   if (holder !== null && holder !== record.startTime) return null;
-  const orphans = groupMembers(table, record.pgid, index).filter(
+  const orphans = [...groupMembers(table, record.pgid, index), ...orphansOf(table, record, index)].filter(
     (p) => (compareStartTimes(p.startTime, record.startTime) ?? -1) >= 0,
   );
   if (orphans.length === 0) return null;

@@ -234,6 +234,12 @@ export class ServiceRunner {
     return this.serialize(async () => {
       if (this.state !== 'running')
         throw new ApiError('conflict', `${this.name} is ${this.state}, not running`);
+      if (this.def.protocol !== 'vigil' && process.platform === 'win32') {
+        throw new ApiError(
+          'conflict',
+          `${this.name} cannot be paused: Windows offers no SIGSTOP, so only services that speak the vigil protocol can pause there`,
+        );
+      }
       if (this.def.protocol === 'vigil') this.run?.handle.send({ type: 'pause' });
       else this.run?.handle.signal('SIGSTOP');
       if (this.def.protocol !== 'vigil') this.clearTimer('heartbeat');

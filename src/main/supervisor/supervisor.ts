@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { SAMPLE_SUBJECT_PREFIX, type BusSample } from '../../shared/bus';
 import type { ChildBusConfig } from '../../shared/child-protocol';
 import { EmbeddedBus } from '../../services/bus/embedded';
+import { isNamedPipe } from '../../services/bus/peer-link';
 import type { Bus, BusMessage, BusSubscription } from '../../services/bus/types';
 import { ApiError } from '../../shared/errors';
 import {
@@ -28,6 +29,7 @@ import { zodErrorToApiError } from '../../shared/validation';
 
 type BusSettings = Settings['bus'];
 import type { EventHub } from '../api/event-hub';
+import { busSocketPath } from './bus-address';
 import { SupervisorEventLog } from './event-log';
 import { httpProber } from './http-prober';
 import { ProcessLauncher } from './process-launcher';
@@ -86,6 +88,7 @@ export class Supervisor {
   private readonly logs = new Map<string, ServiceLog>();
   private readonly pendingLines = new Map<string, LogLine[]>();
   private readonly sampler = new TreeSampler();
+  private sampling = false;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private lastCpu = process.cpuUsage();
   private lastCpuAt = Date.now();
@@ -432,10 +435,14 @@ export class Supervisor {
   }
 
   private async sample(): Promise<void> {
+    // A snapshot can outlast the interval (a PowerShell start on Windows, a loaded machine): skip a
+    // tick rather than queue snapshots behind it.
+    if (this.sampling) return;
     const roots = [...this.runners.values()]
       .filter((r) => r.pid !== null)
       .map((r) => ({ key: r.name, pid: r.pid!, pgid: r.pid! }));
     if (roots.length === 0) return;
+    this.sampling = true;
     try {
       const usage = await this.sampler.sample(roots);
       const at = Date.now();
@@ -458,6 +465,8 @@ export class Supervisor {
       this.recorder.samples(at, values);
     } catch (error) {
       this.eventLog.append({ type: 'sample-failed', reason: (error as Error).message });
+    } finally {
+      this.sampling = false;
     }
   }
 
@@ -534,9 +543,9 @@ export class Supervisor {
   }
 
   /**
-   * Embedded: every protocol child publishes on its own Unix socket in the data directory and
-   * subscribes from every other protocol service's socket (interest travels to the publisher, so
-   * nothing unwanted crosses). NATS: everyone connects to the configured server.
+   * Embedded: every protocol child publishes on its own Unix socket in the data directory (a named
+   * pipe on Windows) and subscribes from every other protocol service's socket (interest travels to
+   * the publisher, so nothing unwanted crosses). NATS: everyone connects to the configured server.
    */
   busFor(name: string): ChildBusConfig {
     if (this.bus.backend === 'nats' && this.bus.natsUrl) {
@@ -557,7 +566,7 @@ export class Supervisor {
   }
 
   private busSocket(service: string): string {
-    return join(this.opts.dataDir, 'bus', `${service}.sock`);
+    return busSocketPath(this.opts.dataDir, service);
   }
 
   /** A removed service stops being a peer: nobody keeps reconnecting to a publisher that is gone. */
@@ -569,7 +578,7 @@ export class Supervisor {
         if (bus instanceof EmbeddedBus) bus.removePeer(socket);
       })
       .catch(() => undefined);
-    rmSync(socket, { force: true });
+    if (!isNamedPipe(socket)) rmSync(socket, { force: true });
   }
 
   /** Subscribes the supervisor to the samples only; a failure here never stops a launch. */

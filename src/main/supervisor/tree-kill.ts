@@ -2,16 +2,21 @@
  * Kills a service's whole process tree and verifies it is gone: its process group, the descendants
  * that left the group (setsid, as a daemonizing grandchild does) and their own groups. Identities
  * (pid + start time) guard against signalling a pid that the OS has since given to someone else.
+ *
+ * Windows has no process groups and no signals: there the tree is the known processes, everything
+ * below them by parent links, and the orphans of those that died (their parent link still names the
+ * dead pid); every signal that stops a process becomes TerminateProcess (what Node's process.kill
+ * does there), and the process table confirms the end as everywhere else.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stopSignals } from '../../shared/service-definition';
 import {
   describeProcess,
   descendantsOf,
   groupMembers,
   indexProcessTable,
-  processIdentitySync,
+  orphansOf,
   snapshotProcesses,
   type ProcessIdentity,
   type ProcessRecord,
@@ -19,7 +24,10 @@ import {
 } from './process-table';
 
 export interface KillTarget {
-  /** The service's process group (the pid of the group leader Vigil spawned). */
+  /**
+   * The service's process group (the pid of the group leader Vigil spawned). On Windows, which has no
+   * groups, the leader's pid; the leader itself is found through its identity in `known`.
+   */
   pgid: number;
   /** Processes known to belong to the service, e.g. from the last tree sample; they may have left the group. */
   known: ProcessIdentity[];
@@ -31,6 +39,22 @@ export interface Survivor {
 }
 
 const isWindows = process.platform === 'win32';
+
+const ending = new Set<string>(['SIGKILL', ...stopSignals]);
+
+/**
+ * The signal to hand to process.kill. On Windows only termination exists (libuv maps SIGTERM, SIGINT
+ * and SIGKILL to TerminateProcess and knows no SIGUSR1 or SIGSTOP), so every stop signal becomes
+ * SIGKILL there and anything else, such as a pause, is refused with a clear error.
+ */
+export function osSignal(
+  signal: NodeJS.Signals,
+  platform: NodeJS.Platform = process.platform,
+): NodeJS.Signals {
+  if (platform !== 'win32' || (signal as unknown) === 0) return signal;
+  if (ending.has(signal)) return 'SIGKILL';
+  throw new Error(`${signal} cannot be sent on Windows: a process there can only be terminated`);
+}
 
 let ownGroup: number | null | undefined;
 
@@ -60,9 +84,10 @@ function assertForeignGroup(pgid: number): void {
 /** Sends a signal to every process in a group. False when the group no longer exists. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   assertForeignGroup(pgid);
+  const sent = osSignal(signal);
   try {
-    // Windows has no process groups: this reaches the leader only (killTree uses taskkill /T there).
-    process.kill(isWindows ? pgid : -pgid, signal);
+    // Windows has no process groups: this reaches the leader only (signalServiceTree ends the tree).
+    process.kill(isWindows ? pgid : -pgid, sent);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
@@ -70,7 +95,7 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** Signals one pid, ignoring "already gone"; never ourselves or init. */
+/** Signals one pid, ignoring "already gone"; never ourselves or init. The signal is osSignal's. */
 function signalPid(pid: number, signal: NodeJS.Signals): void {
   if (pid <= 1 || pid === process.pid) return;
   try {
@@ -100,10 +125,11 @@ function ourselvesAndAncestors(table: ProcessTable): Set<number> {
 
 /**
  * Everything that belongs to a target, tracked across snapshots. A process is tracked by identity
- * once seen in one of the target's groups, among the known pids, or below a tracked process; a
- * tracked process that leads its own group (it called setsid) adds that group.
+ * once seen in one of the target's groups, among the known pids, below a tracked process, or as an
+ * orphan of a known or tracked process that has died (Windows); a tracked process that leads its own
+ * group (it called setsid) adds that group.
  */
-class TreeMembership {
+export class TreeMembership {
   private readonly tracked = new Map<number, ProcessRecord>();
   readonly groups = new Set<number>();
 
@@ -127,6 +153,10 @@ class TreeMembership {
       const now = table.get(known.pid);
       if (now && now.startTime === known.startTime) add(now);
     }
+    // Their orphans: on Windows the dead parent's pid is the only link left (empty on POSIX).
+    for (const identity of [...this.tracked.values(), ...this.target.known]) {
+      for (const orphan of orphansOf(table, identity, index)) add(orphan);
+    }
     for (const pgid of this.groups) {
       const members = groupMembers(table, pgid, index);
       // An emptied group is done with for good: its number may later be reused by someone else's
@@ -149,28 +179,8 @@ class TreeMembership {
 
 function signalMembers(membership: TreeMembership, members: ProcessRecord[], signal: NodeJS.Signals): void {
   for (const pgid of membership.groups) signalGroupQuietly(pgid, signal);
-  for (const member of members) signalPid(member.pid, signal);
-}
-
-async function killTreeWindows(
-  target: KillTarget,
-  timeoutMs: number,
-  pollMs: number,
-): Promise<{ survivors: Survivor[] }> {
-  // No process groups or process table yet on Windows: taskkill walks the tree from the leader.
-  await new Promise<void>((resolve) => {
-    execFile('taskkill', ['/PID', String(target.pgid), '/T', '/F'], { windowsHide: true }, () => resolve());
-  });
-  for (const known of target.known) signalPid(known.pid, 'SIGKILL');
-  const pids = [target.pgid, ...target.known.map((k) => k.pid)];
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const alive = pids.filter((pid) => processIdentitySync(pid) !== null);
-    if (alive.length === 0 || Date.now() >= deadline) {
-      return { survivors: alive.map((pid) => ({ pid, command: 'unknown' })) };
-    }
-    await sleep(pollMs);
-  }
+  const sent = osSignal(signal);
+  for (const member of members) signalPid(member.pid, sent);
 }
 
 /**
@@ -185,7 +195,6 @@ export async function killTree(
   const timeoutMs = opts.timeoutMs ?? 5000;
   const pollMs = opts.pollMs ?? 100;
   assertForeignGroup(target.pgid);
-  if (isWindows) return killTreeWindows(target, timeoutMs, pollMs);
 
   const deadline = Date.now() + timeoutMs;
   const membership = new TreeMembership(target);
@@ -209,32 +218,37 @@ export async function killTree(
 }
 
 /**
- * Sends a signal to the target's group and to the known pids that still are who they were, without
- * waiting (the first step of a graceful stop of a whole tree).
+ * Sends a signal to every process of the target (see TreeMembership) without waiting: the first step
+ * of a graceful stop of a whole tree. On Windows a stop signal terminates them.
  */
 export async function signalTree(target: KillTarget, signal: NodeJS.Signals): Promise<void> {
   assertForeignGroup(target.pgid);
-  if (isWindows) {
-    signalPid(target.pgid, signal);
-    return;
-  }
+  osSignal(signal); // refuses what this platform cannot send before anything is sent
   const membership = new TreeMembership(target);
   signalMembers(membership, membership.update(await snapshotProcesses()), signal);
 }
 
-/** True once the group is empty and no known pid (with the same start time) is alive. */
+/**
+ * Sends a signal to a running service's tree right away, without waiting: its process group on POSIX.
+ * Windows has neither groups nor signals: there a stop signal ends the whole tree (see signalTree),
+ * which takes a snapshot, in the background; a signal Windows cannot send throws here.
+ */
+export function signalServiceTree(target: KillTarget, signal: NodeJS.Signals): void {
+  if (!isWindows) {
+    signalGroup(target.pgid, signal);
+    return;
+  }
+  assertForeignGroup(target.pgid);
+  osSignal(signal);
+  void signalTree(target, signal).catch(() => undefined); // waitUntilGone and killTree report what is left
+}
+
+/** True once nothing of the target is alive: its groups, the known pids (same start time), what is below them. */
 export async function waitUntilGone(target: KillTarget, timeoutMs: number, pollMs = 100): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
+  const membership = new TreeMembership(target);
   for (;;) {
-    if (isWindows) {
-      const pids = [target.pgid, ...target.known.map((k) => k.pid)];
-      if (pids.every((pid) => processIdentitySync(pid) === null)) return true;
-    } else {
-      const table = await snapshotProcesses();
-      const groupEmpty = groupMembers(table, target.pgid).length === 0;
-      const knownGone = target.known.every((k) => table.get(k.pid)?.startTime !== k.startTime);
-      if (groupEmpty && knownGone) return true;
-    }
+    if (membership.update(await snapshotProcesses()).length === 0) return true;
     if (Date.now() >= deadline) return false;
     await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())));
   }

@@ -1,6 +1,7 @@
 /**
  * CPU and memory of whole process trees (a service's leader, its descendants and the rest of its
- * process group), from one process-table snapshot per call however many trees are sampled.
+ * process group; Windows has no groups), from one process-table snapshot per call however many trees
+ * are sampled.
  */
 import {
   descendantsOf,

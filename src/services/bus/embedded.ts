@@ -16,7 +16,7 @@ import {
   type Frame,
   type PublisherFrame,
 } from './codec';
-import { PeerLink, parseAddress } from './peer-link';
+import { isNamedPipe, PeerLink, parseAddress } from './peer-link';
 import { Subscription, type SubscriptionHooks } from './subscription';
 import { DropGap, SubscriberQueue, type QueueWarning, type QueuedMessage } from './subscriber-queue';
 import { Interest, compilePattern, isValidPattern, isValidSubject, type SubjectMatcher } from './subjects';
@@ -458,7 +458,7 @@ class ProtocolViolation extends Error {}
  * on it, so a second live publisher on the same path is refused instead of silently replaced.
  */
 async function removeStaleSocket(path: string): Promise<void> {
-  if (!existsSync(path)) return;
+  if (isNamedPipe(path) || !existsSync(path)) return; // a pipe vanishes with its listener
   const alive = await new Promise<boolean>((resolve) => {
     const probe = connect(path);
     probe.once('connect', () => {

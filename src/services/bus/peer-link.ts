@@ -12,7 +12,10 @@ export const RECONNECT_MAX_MS = 2_000;
 
 export type BusAddress = { path: string } | { host: string; port: number };
 
-/** `host:port` for TCP (e.g. `127.0.0.1:0`), anything else is a Unix socket path. */
+/** A Windows named pipe (`\\.\pipe\name`): it leaves no file behind and needs none removed. */
+export const isNamedPipe = (path: string): boolean => /^\\\\[.?]\\pipe\\/i.test(path);
+
+/** `host:port` for TCP (e.g. `127.0.0.1:0`), anything else is a Unix socket path (or a Windows pipe). */
 export function parseAddress(address: string): BusAddress {
   const m = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(address);
   if (m && !address.includes('/')) return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
