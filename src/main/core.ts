@@ -9,7 +9,8 @@ import type { ServiceDefinition } from '../shared/service-definition';
 import type { Settings } from '../shared/settings';
 import { ConfigService, loadSettings } from './api/config-service';
 import { EventHub } from './api/event-hub';
-import { createHandlers } from './api/handlers';
+import { createHandlers, type OptimizerCommands } from './api/handlers';
+import { ApiError } from '../shared/errors';
 import { HistoryService } from './api/history-service';
 import { MarketService } from './api/market-service';
 import { createRouter, type Router } from './api/router';
@@ -139,6 +140,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
         history,
         config: configService,
         market,
+        optimizer: unbuiltOptimizer(),
         programs: () => builtinPrograms(opts.servicesDir),
       }),
     );
@@ -163,6 +165,23 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     lock.release();
     throw error;
   }
+}
+
+// TEMPORARY (contract commit): replaced by the optimizer service in the next commit.
+function unbuiltOptimizer(): OptimizerCommands {
+  const no = (): never => {
+    throw new ApiError('unavailable', 'the optimizer is not built yet');
+  };
+  return {
+    strategies: () => [],
+    submit: no,
+    cancel: no,
+    runs: no,
+    run: no,
+    trials: no,
+    trial: no,
+    apply: no,
+  };
 }
 
 function openStore(opts: CoreOptions): ControlStore {

@@ -16,6 +16,20 @@ import {
   type MarketTopEvent,
   type MarketTopResult,
 } from './market-api';
+import {
+  optimizerApplyInput,
+  optimizerRunInput,
+  optimizerRunsInput,
+  optimizerSubmitInput,
+  optimizerTrialInput,
+  optimizerTrialsInput,
+  type OptimizerProgressEvent,
+  type OptimizerRun,
+  type OptimizerRunPage,
+  type OptimizerTrialDetail,
+  type OptimizerTrialPage,
+  type StrategyInfo,
+} from './optimizer-api';
 import { serviceDefinitionInputSchema } from './service-definition';
 import { alertKinds, serviceStates } from './services';
 import { settingsPatchSchema, type Settings } from './settings';
@@ -191,6 +205,35 @@ export const commands = {
     'The latest best bid and ask (and spread, last trade) per venue and symbol; subscribe to the market.top event for live updates',
     marketTopInput,
   ),
+  'optimizer.strategies': command<StrategyInfo[]>()(
+    'The strategies the optimizer can search, with their parameters',
+    noInput,
+  ),
+  'optimizer.submit': command<OptimizerRun>()(
+    'Start a parameter search (queued when the optimizer service is not running, or busy with another run)',
+    optimizerSubmitInput,
+  ),
+  'optimizer.cancel': command<OptimizerRun>()(
+    'Cancel a queued or running search; the trials already finished stay',
+    optimizerRunInput,
+  ),
+  'optimizer.runs': command<OptimizerRunPage>()(
+    'Parameter searches, newest first, paged',
+    optimizerRunsInput,
+  ),
+  'optimizer.run': command<OptimizerRun>()('One parameter search with its progress', optimizerRunInput),
+  'optimizer.trials': command<OptimizerTrialPage>()(
+    'The trials of a search with in-sample and out-of-sample metrics, sorted and paged',
+    optimizerTrialsInput,
+  ),
+  'optimizer.trial': command<OptimizerTrialDetail>()(
+    'One trial with its in-sample and out-of-sample equity curves',
+    optimizerTrialInput,
+  ),
+  'optimizer.apply': command<ServiceInfo>()(
+    'Write a trial’s parameters into a trader service’s configuration (config.strategy); the trader applies it on reload',
+    optimizerApplyInput,
+  ),
   'settings.get': command<Settings>()('All settings', noInput),
   'settings.update': command<Settings>()(
     'Change some settings; the rest stay as they are',
@@ -219,6 +262,9 @@ export const events = {
   ),
   'config.changed': event<{ services: number; settings: Settings }>(
     'The configuration was replaced or settings changed',
+  ),
+  'optimizer.progress': event<OptimizerProgressEvent>(
+    'A search moved on: trials done of total, ETA and best so far (at most twice a second per run, and at every status change)',
   ),
   'market.top': event<MarketTopEvent>(
     'Best bid/ask that changed, batched at most 4 times a second; market data crosses to Vigil only while some client subscribes',

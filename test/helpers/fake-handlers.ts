@@ -57,6 +57,26 @@ export function fakeHandlers(overrides: Partial<Handlers> = {}): Handlers {
       notes: [],
     }),
     'market.top': () => ({ at: 0, live: false, tops: [] }),
+    'optimizer.strategies': () => [],
+    'optimizer.submit': () => {
+      throw new ApiError('unavailable', 'no optimizer here');
+    },
+    'optimizer.cancel': ({ id }) => {
+      throw new ApiError('not_found', `no optimizer run ${id}`, 'id');
+    },
+    'optimizer.runs': () => ({ items: [], next: null, total: 0 }),
+    'optimizer.run': ({ id }) => {
+      throw new ApiError('not_found', `no optimizer run ${id}`, 'id');
+    },
+    'optimizer.trials': ({ runId }) => {
+      throw new ApiError('not_found', `no optimizer run ${runId}`, 'runId');
+    },
+    'optimizer.trial': ({ runId }) => {
+      throw new ApiError('not_found', `no optimizer run ${runId}`, 'runId');
+    },
+    'optimizer.apply': ({ runId }) => {
+      throw new ApiError('not_found', `no optimizer run ${runId}`, 'runId');
+    },
     'settings.get': () => defaultSettings(),
     'settings.update': () => defaultSettings(),
     ...overrides,

@@ -1,10 +1,30 @@
-import type { AppInfo } from '../../shared/api';
-import type { BuiltinProgram } from '../../shared/services';
+import type { AppInfo, CommandParsedInput } from '../../shared/api';
+import type {
+  OptimizerRequest,
+  OptimizerRun,
+  OptimizerRunPage,
+  OptimizerTrialDetail,
+  OptimizerTrialPage,
+  StrategyInfo,
+} from '../../shared/optimizer-api';
+import type { BuiltinProgram, ServiceInfo } from '../../shared/services';
 import type { Supervisor } from '../supervisor/supervisor';
 import type { ConfigService } from './config-service';
 import type { HistoryService } from './history-service';
 import type { MarketService } from './market-service';
 import type { Handlers } from './router';
+
+/** The optimizer's side of the API (src/main/api/optimizer-service.ts). */
+export interface OptimizerCommands {
+  strategies(): StrategyInfo[];
+  submit(request: OptimizerRequest): Promise<OptimizerRun>;
+  cancel(id: number): Promise<OptimizerRun>;
+  runs(q: CommandParsedInput<'optimizer.runs'>): OptimizerRunPage;
+  run(id: number): OptimizerRun;
+  trials(q: CommandParsedInput<'optimizer.trials'>): OptimizerTrialPage;
+  trial(runId: number, trialId: number): OptimizerTrialDetail;
+  apply(runId: number, trialId: number, service: string): Promise<ServiceInfo>;
+}
 
 export interface HandlerDeps {
   appInfo: () => AppInfo;
@@ -12,6 +32,7 @@ export interface HandlerDeps {
   history: HistoryService;
   config: ConfigService;
   market: MarketService;
+  optimizer: OptimizerCommands;
   programs: () => BuiltinProgram[];
 }
 
@@ -21,6 +42,7 @@ export function createHandlers({
   history: h,
   config: c,
   market: m,
+  optimizer: o,
   programs,
 }: HandlerDeps): Handlers {
   return {
@@ -52,6 +74,14 @@ export function createHandlers({
     'market.gaps': (q) => m.gaps(q),
     'market.series': (q) => m.series(q),
     'market.top': (q) => m.top(q),
+    'optimizer.strategies': () => o.strategies(),
+    'optimizer.submit': ({ request }) => o.submit(request),
+    'optimizer.cancel': ({ id }) => o.cancel(id),
+    'optimizer.runs': (q) => o.runs(q),
+    'optimizer.run': ({ id }) => o.run(id),
+    'optimizer.trials': (q) => o.trials(q),
+    'optimizer.trial': ({ runId, trialId }) => o.trial(runId, trialId),
+    'optimizer.apply': ({ runId, trialId, service }) => o.apply(runId, trialId, service),
     'settings.get': () => c.settings(),
     'settings.update': ({ patch }) => c.updateSettings(patch),
   };

@@ -46,6 +46,7 @@ import {
   type StrategyCandle,
   type StrategyDefinition,
 } from '../strategies/strategy';
+import type { EquityPoint } from '../../shared/optimizer-api';
 
 export interface BacktestCosts {
   /** Fee per fill, in basis points of its notional (e.g. 4 = 0.04 %). */
@@ -114,11 +115,7 @@ export interface BacktestTrade {
   exitReason: string;
 }
 
-export interface EquityPoint {
-  /** Epoch ms: the candle's close. */
-  at: number;
-  equity: number;
-}
+export type { EquityPoint };
 
 export interface BacktestResult<P extends Params = Params> {
   strategyId: string;

@@ -27,6 +27,7 @@
  * `version` is bumped whenever a strategy's logic changes what it decides: stored results snapshot it.
  */
 import { z } from 'zod';
+import type { ParamSpec } from '../../shared/optimizer-api';
 
 /** The part of a recorded candle (src/services/collector/candles.ts `Candle`) a strategy may use. */
 export interface StrategyCandle {
@@ -54,18 +55,8 @@ export interface Strategy {
   onCandle(candle: StrategyCandle): Decision | null;
 }
 
-export interface ParamSpec<N extends string = string> {
-  readonly name: N;
-  readonly label: string;
-  readonly description: string;
-  readonly kind: 'int' | 'float';
-  /** Inclusive bounds, enforced by the schema. */
-  readonly min: number;
-  readonly max: number;
-  /** The optimizer's grid step between min and max (not enforced: any value in range is valid). */
-  readonly step: number;
-  readonly default: number;
-}
+/** Described in src/shared (the renderer's forms read it too). */
+export type { ParamSpec } from '../../shared/optimizer-api';
 
 /** Parameter values by name. */
 export type Params = { readonly [name: string]: number };
