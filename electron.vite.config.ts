@@ -11,13 +11,16 @@ const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as {
 // cannot be downloaded; the pinned version says the same thing.
 process.env.ELECTRON_MAJOR_VER ??= pkg.optionalDependencies.electron.split('.')[0];
 
-/** Every folder in src/services with an index.ts is a child program (sdk is a library, not a program). */
+/** Folders of src/services that are libraries the programs share, not programs. */
+const SERVICE_LIBRARIES = new Set(['sdk', 'strategies']);
+
+/** Every other folder in src/services with an index.ts is a child program. */
 function servicePrograms(): Record<string, string> {
   const dir = resolve(root, 'src/services');
   const entries: Record<string, string> = {};
   for (const name of readdirSync(dir)) {
     const entry = resolve(dir, name, 'index.ts');
-    if (name !== 'sdk' && existsSync(entry)) entries[`services/${name}/index`] = entry;
+    if (!SERVICE_LIBRARIES.has(name) && existsSync(entry)) entries[`services/${name}/index`] = entry;
   }
   return entries;
 }
