@@ -38,6 +38,8 @@ export default defineConfig({
           'main/headless': resolve(root, 'src/main/headless.ts'),
           // The core's market read thread: a worker_threads script, loaded from out/main/ by path.
           'main/market-read-worker': resolve(root, 'src/main/api/market-read-worker.ts'),
+          // The `vigil` command line (package.json bin), a client of the headless server.
+          'cli/vigil': resolve(root, 'src/cli/vigil.ts'),
           ...servicePrograms(),
         },
         output: {

@@ -13,6 +13,7 @@ import { createHandlers, type OptimizerCommands } from './api/handlers';
 import { ApiError } from '../shared/errors';
 import { HistoryService } from './api/history-service';
 import { MarketService } from './api/market-service';
+import { createObservability, type Observability } from './api/observability';
 import { createRouter, type Router } from './api/router';
 import { moveAside } from './store/database';
 import { StoreError } from './store/store-error';
@@ -49,6 +50,8 @@ export interface Core {
   readonly events: EventHub;
   readonly supervisor: Supervisor;
   readonly store: ControlStore;
+  /** /health and /metrics, for whichever transport serves them. */
+  readonly ops: Observability;
   info(): AppInfo;
   settings(): Settings;
   /** Stops every service (traders first), writes what is queued; call before the process exits. */
@@ -144,12 +147,14 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
         programs: () => builtinPrograms(opts.servicesDir),
       }),
     );
+    const ops = createObservability({ app: info, services: () => supervisor.list() });
     let closing: Promise<void> | null = null;
     return {
       router,
       events,
       supervisor,
       store: s,
+      ops,
       info,
       settings: () => configService.settings(),
       close: () =>

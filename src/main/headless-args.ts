@@ -1,7 +1,8 @@
-/** `npm run headless -- [--port N] [--host H] [--data-dir DIR] [--token T]`, validated with clear errors. */
+/** `npm run headless -- [--port N] [--host H] [--data-dir DIR] [--token T] ...`, validated with clear errors. */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { defaultSettings } from '../shared/settings';
+import { opsAuthModes, type OpsAuthMode } from './server/ops-routes';
 
 const DEFAULT_PORT = defaultSettings().ports.headless;
 
@@ -13,6 +14,9 @@ export interface HeadlessArgs {
   token: string | null;
   recoverStore: boolean;
   demo: boolean;
+  /** Whether GET /health and GET /metrics ask for the token. */
+  healthAuth: OpsAuthMode;
+  metricsAuth: OpsAuthMode;
   help: boolean;
 }
 
@@ -25,6 +29,10 @@ export const HEADLESS_USAGE = `Usage: npm run headless -- [options]
   --recover-store  if control.db is corrupt or unreadable, move it aside (kept) and start fresh
   --demo           run the market simulator and point the collectors at it (data is marked simulated;
                    without --data-dir the demo keeps its own data folder, apart from your real one)
+  --health-auth M  GET /health: open (default, for load balancers and probes) or token
+  --metrics-auth M GET /metrics: token (default; Prometheus sends it as a bearer token) or open, which
+                   leaves the bind address as its protection (the ports.health setting adds a listener
+                   for both on 127.0.0.1 only)
   -h, --help       show this help`;
 
 const schema = z.object({
@@ -36,6 +44,8 @@ const schema = z.object({
     .nullable(),
   host: z.string().trim().min(1, '--host must not be empty'),
   dataDir: z.string().trim().min(1, '--data-dir must not be empty').nullable(),
+  healthAuth: z.enum(opsAuthModes, { message: `--health-auth must be ${opsAuthModes.join(' or ')}` }),
+  metricsAuth: z.enum(opsAuthModes, { message: `--metrics-auth must be ${opsAuthModes.join(' or ')}` }),
   token: z
     .string()
     .min(16, 'the token must be at least 16 characters')
@@ -59,6 +69,8 @@ export function parseHeadlessArgs(argv: string[], env: NodeJS.ProcessEnv = proce
         token: { type: 'string' },
         'recover-store': { type: 'boolean' },
         demo: { type: 'boolean' },
+        'health-auth': { type: 'string' },
+        'metrics-auth': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -70,6 +82,8 @@ export function parseHeadlessArgs(argv: string[], env: NodeJS.ProcessEnv = proce
     host: values.host ?? '127.0.0.1',
     dataDir: values['data-dir'] ?? null,
     token: values.token ?? env.VIGIL_TOKEN ?? null,
+    healthAuth: values['health-auth'] ?? 'open',
+    metricsAuth: values['metrics-auth'] ?? 'token',
   });
   if (!parsed.success) throw new ArgsError(parsed.error.issues[0]?.message ?? 'invalid arguments');
   return {

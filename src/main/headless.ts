@@ -7,6 +7,7 @@ import { ArgsError, HEADLESS_USAGE, parseHeadlessArgs } from './headless-args';
 import { buildPaths, defaultDataDir } from './paths';
 import { generateToken, isLoopback } from './server/auth';
 import { startHeadlessServer } from './server/headless-server';
+import { followHealthPort } from './server/health-port';
 
 async function main(): Promise<void> {
   let args;
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
       router: core.router,
       events: core.events,
       serverName: `vigil ${info.version}`,
+      ops: { observability: core.ops, health: args.healthAuth, metrics: args.metricsAuth },
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -75,7 +77,16 @@ async function main(): Promise<void> {
     console.warn(
       `vigil headless: listening on ${args.host}: anyone who can reach it and has the token controls Vigil`,
     );
+    if (args.metricsAuth === 'open') {
+      console.warn(`vigil headless: /metrics is open to anyone who can reach ${args.host}`);
+    }
   }
+  const healthPort = followHealthPort({
+    events: core.events,
+    settings: () => core.settings(),
+    ops: core.ops,
+    warn: (m) => console.warn(m),
+  });
   console.log(`Vigil ${info.version} headless, data in ${dataDir}`);
   console.log(`Vigil headless is serving on ${server.url}`);
 
@@ -85,6 +96,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`vigil headless: ${signal}, stopping services`);
     await server.close();
+    await healthPort.close();
     await core.close();
     process.exit(0);
   };

@@ -1,7 +1,8 @@
 /**
  * A collector's configuration (one collector per venue-market): which symbols and data types, the
  * book depth, whether to record, and every endpoint, so tests and the demo can point it at the market
- * simulator. Defaults are the live public endpoints: no API keys are needed.
+ * simulator. Defaults are the live public endpoints: no API keys are needed. One process may also
+ * carry several venues (`{ venues: [...] }`, see parseCollectorConfigs); one per venue is the default.
  */
 import { z } from 'zod';
 import { marketDataTypes, type MarketDataType, type Venue } from './market';
@@ -188,4 +189,48 @@ export function parseCollectorConfig(
   if (r.data.venue === 'binance-usdm' && !r.data.endpoints.wsMarket)
     return { ok: false, path: ['endpoints', 'wsMarket'], error: 'USD-M needs the /market host too' };
   return { ok: true, config: r.data };
+}
+
+/**
+ * A collector service's configuration: one venue (the default, a process per venue, so one exchange's
+ * trouble stays in its own process), or several in one process, `{ venues: [{ venue, ... }, ...] }`,
+ * each entry a venue's configuration as above, which saves a runtime's memory per venue. A venue
+ * appears once: its market/<venue>.db has one writer.
+ */
+export function parseCollectorConfigs(
+  input: unknown,
+): { ok: true; configs: CollectorConfig[]; grouped: boolean } | { ok: false; path: string[]; error: string } {
+  if (!isGroupedCollectorConfig(input)) {
+    const r = parseCollectorConfig(input);
+    return r.ok ? { ok: true, configs: [r.config], grouped: false } : r;
+  }
+  const extra = Object.keys(input).find((k) => k !== 'venues');
+  if (extra !== undefined)
+    return {
+      ok: false,
+      path: [extra],
+      error: 'a grouped collector takes only venues (settings go in each venue)',
+    };
+  const list = input.venues;
+  if (!Array.isArray(list) || list.length === 0)
+    return { ok: false, path: ['venues'], error: 'must be a list of at least one venue configuration' };
+  if (list.length > collectorVenues.length)
+    return { ok: false, path: ['venues'], error: `at most ${collectorVenues.length} venues (one of each)` };
+  const configs: CollectorConfig[] = [];
+  for (const [i, entry] of list.entries()) {
+    const r = parseCollectorConfig(entry);
+    if (!r.ok) return { ok: false, path: ['venues', String(i), ...r.path], error: r.error };
+    if (configs.some((c) => c.venue === r.config.venue))
+      return {
+        ok: false,
+        path: ['venues', String(i), 'venue'],
+        error: `${r.config.venue} appears twice: its market database takes one writer`,
+      };
+    configs.push(r.config);
+  }
+  return { ok: true, configs, grouped: true };
+}
+
+export function isGroupedCollectorConfig(input: unknown): input is { venues: unknown } {
+  return typeof input === 'object' && input !== null && 'venues' in input;
 }

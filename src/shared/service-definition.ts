@@ -4,7 +4,7 @@
  * and checks the rules that span fields (a trader never autostarts, readiness needs a protocol, ...).
  */
 import { z } from 'zod';
-import { parseCollectorConfig } from './collector-config';
+import { parseCollectorConfigs } from './collector-config';
 import { serviceKinds, serviceNameSchema, type ServiceKind } from './services';
 
 const HOUR = 3_600_000;
@@ -225,7 +225,7 @@ const builtinConfigs: Record<
   // Without one the collector refuses to start (exit 78, "needs config.venue"), which the UI shows.
   collector: (config) => {
     if (config === null) return { ok: true };
-    const r = parseCollectorConfig(config);
+    const r = parseCollectorConfigs(config);
     return r.ok ? { ok: true } : { ok: false, path: r.path, error: r.error };
   },
 };

@@ -11,6 +11,8 @@ describe('headless arguments', () => {
       token: null,
       recoverStore: false,
       demo: false,
+      healthAuth: 'open', // load balancers and probes carry no token
+      metricsAuth: 'token',
       help: false,
     });
     expect(parseHeadlessArgs(['--demo'], {}).demo).toBe(true);
@@ -24,6 +26,10 @@ describe('headless arguments', () => {
       ),
     ).toMatchObject({ port: 0, host: '::1', dataDir: '/tmp/v', token: 'abcdefghijklmnop' });
     expect(parseHeadlessArgs([], { VIGIL_TOKEN: 'from-env-0123456789' }).token).toBe('from-env-0123456789');
+    expect(parseHeadlessArgs(['--health-auth', 'token', '--metrics-auth', 'open'], {})).toMatchObject({
+      healthAuth: 'token',
+      metricsAuth: 'open',
+    });
   });
 
   it.each([
@@ -33,6 +39,8 @@ describe('headless arguments', () => {
     [['--host', ' '], /--host must not be empty/],
     [['--token', 'short'], /at least 16 characters/],
     [['--token', 'has spaces in it ok?'], /printable ASCII/],
+    [['--metrics-auth', 'none'], /--metrics-auth must be open or token/],
+    [['--health-auth', ''], /--health-auth must be open or token/],
     [['--bogus'], /Unknown option '--bogus'/],
     [['positional'], /positional/i],
   ])('refuses %j with a clear message', (argv, message) => {

@@ -1,4 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { TOKEN_PARAM } from '../../shared/wire';
 
 /** A fresh access token, printed in the URL the server logs (as Jupyter does). */
 export function generateToken(): string {
@@ -32,4 +34,21 @@ export function originAllowed(origin: string | undefined, host: string | undefin
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** The token a request carries: `Authorization: Bearer …` (scrapers, the CLI) or `?token=` (a browser). */
+export function requestToken(req: IncomingMessage, url: URL): string | null {
+  const auth = req.headers.authorization;
+  if (auth?.startsWith('Bearer ')) return auth.slice(7);
+  return url.searchParams.get(TOKEN_PARAM);
+}
+
+/**
+ * Bound to loopback, a Host naming anything else is a DNS-rebinding attempt (a web page whose name
+ * resolves to 127.0.0.1); bound elsewhere, the token is the guard.
+ */
+export function hostAllowed(bindHost: string, req: IncomingMessage): boolean {
+  if (!isLoopback(bindHost)) return true;
+  const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+  return isLoopback(host);
 }

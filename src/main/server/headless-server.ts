@@ -1,6 +1,7 @@
 /**
  * The headless transport: serves the built renderer over HTTP and the control API over a WebSocket,
- * token-protected, on 127.0.0.1 unless the operator says otherwise.
+ * token-protected, on 127.0.0.1 unless the operator says otherwise; and /health and /metrics for an
+ * operator's tools (ops-routes.ts).
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -12,7 +13,9 @@ import { MAX_REQUEST_BYTES } from '../../shared/api';
 import { TOKEN_PARAM, WS_PATH } from '../../shared/wire';
 import type { EventHub } from '../api/event-hub';
 import type { Router } from '../api/router';
-import { isLoopback, originAllowed, tokenMatches } from './auth';
+import type { Observability } from '../api/observability';
+import { hostAllowed, originAllowed, requestToken, tokenMatches } from './auth';
+import { isOpsPath, serveOps, type OpsAuthMode } from './ops-routes';
 import { CONTENT_SECURITY_POLICY, contentType, resolveStaticPath } from './static-files';
 import { serveConnection } from './ws-connection';
 
@@ -25,6 +28,8 @@ export interface HeadlessServerOptions {
   events: EventHub;
   serverName: string;
   maxRequestBytes?: number;
+  /** GET /health and GET /metrics; without it, neither is served. */
+  ops?: { observability: Observability; health: OpsAuthMode; metrics: OpsAuthMode };
 }
 
 export interface HeadlessServer {
@@ -38,22 +43,11 @@ const SESSION_PATH = '/api/session';
 
 export async function startHeadlessServer(opts: HeadlessServerOptions): Promise<HeadlessServer> {
   const maxRequestBytes = opts.maxRequestBytes ?? MAX_REQUEST_BYTES;
-  const loopbackOnly = isLoopback(opts.host);
   // ws refuses frames past maxPayload by closing the socket; keep that far above our own limit so
   // ordinary oversized requests get a typed error instead.
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxRequestBytes * 16 });
 
-  const hostAllowed = (req: IncomingMessage): boolean => {
-    if (!loopbackOnly) return true;
-    // Bound to loopback: a Host naming anything else is a DNS-rebinding attempt.
-    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-    return isLoopback(host);
-  };
-  const tokenOf = (url: URL, req: IncomingMessage): string | null => {
-    const auth = req.headers.authorization;
-    if (auth?.startsWith('Bearer ')) return auth.slice(7);
-    return url.searchParams.get(TOKEN_PARAM);
-  };
+  const hostOk = (req: IncomingMessage): boolean => hostAllowed(opts.host, req);
 
   const server = createServer((req, res) => {
     void handleHttp(req, res).catch((error: unknown) => {
@@ -64,12 +58,16 @@ export async function startHeadlessServer(opts: HeadlessServerOptions): Promise<
   });
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!hostAllowed(req)) return send(res, 421, 'unknown host');
+    if (!hostOk(req)) return send(res, 421, 'unknown host');
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === SESSION_PATH) {
-      return tokenMatches(opts.token, tokenOf(url, req))
+      return tokenMatches(opts.token, requestToken(req, url))
         ? send(res, 204)
         : send(res, 401, 'wrong or missing token');
+    }
+    if (opts.ops && isOpsPath(url.pathname)) {
+      const { observability, health, metrics } = opts.ops;
+      return serveOps(req, res, url, { ops: observability, health, metrics, token: opts.token });
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
     const file = resolveStaticPath(opts.rendererDir, url.pathname);
@@ -95,9 +93,9 @@ export async function startHeadlessServer(opts: HeadlessServerOptions): Promise<
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
     if (url.pathname !== WS_PATH) return refuse(404, 'Not Found');
-    if (!hostAllowed(req)) return refuse(421, 'Misdirected Request');
+    if (!hostOk(req)) return refuse(421, 'Misdirected Request');
     if (!originAllowed(req.headers.origin, req.headers.host)) return refuse(403, 'Forbidden');
-    if (!tokenMatches(opts.token, tokenOf(url, req))) return refuse(401, 'Unauthorized');
+    if (!tokenMatches(opts.token, requestToken(req, url))) return refuse(401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => {
       serveConnection(ws, {
         router: opts.router,

@@ -1,8 +1,14 @@
 /**
  * Per-stream figures of a collector (a stream is one symbol's data type, e.g. `BTCUSDT.trade`):
  * messages, freshness, exchange→local latency, gaps, resyncs and parse errors. The collector reports
- * them to the supervisor at 1 Hz as metrics, and their freshness with each heartbeat.
+ * them to the supervisor at 1 Hz as metrics, and their freshness, message counts and a latency
+ * histogram per data type with each heartbeat (for /metrics).
  */
+import {
+  LATENCY_BUCKETS_MS,
+  type CollectorHeartbeat,
+  type LatencyHistogram,
+} from '../../shared/collector-streams';
 
 interface Counters {
   messages: number;
@@ -17,6 +23,8 @@ interface Counters {
 
 export class StreamStats {
   private readonly streams = new Map<string, Counters>();
+  /** Per data type, not per stream: a histogram per symbol would multiply the series for little. */
+  private readonly latency = new Map<string, LatencyHistogram>();
   private lastReportAt: number;
   reconnects = 0;
   parseErrors = 0;
@@ -41,7 +49,23 @@ export class StreamStats {
     if (latency > -60_000 && latency < 60_000) {
       c.latencySum += latency;
       c.latencyCount += 1;
+      this.observeLatency(stream.slice(stream.lastIndexOf('.') + 1), latency);
     }
+  }
+
+  private observeLatency(type: string, latencyMs: number): void {
+    let h = this.latency.get(type);
+    if (!h) {
+      h = { counts: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0), sumMs: 0, count: 0 };
+      this.latency.set(type, h);
+    }
+    // A clock slightly ahead of the exchange's reads as negative latency: it counts as none.
+    const ms = Math.max(0, latencyMs);
+    let i = 0;
+    while (i < LATENCY_BUCKETS_MS.length && ms > LATENCY_BUCKETS_MS[i]!) i += 1;
+    h.counts[i]! += 1;
+    h.sumMs += ms;
+    h.count += 1;
   }
 
   gap(stream: string): void {
@@ -60,6 +84,15 @@ export class StreamStats {
     const out: Record<string, number | null> = {};
     for (const [name, c] of this.streams) out[name] = c.lastAt === 0 ? null : now - c.lastAt;
     return out;
+  }
+
+  /** What each heartbeat carries: freshness, and counters since start (see CollectorHeartbeat). */
+  heartbeat(): CollectorHeartbeat {
+    const messages: Record<string, number> = {};
+    for (const [name, c] of this.streams) messages[name] = c.messages;
+    const latency: Record<string, LatencyHistogram> = {};
+    for (const [type, h] of this.latency) latency[type] = { ...h, counts: [...h.counts] };
+    return { freshnessMs: this.freshness(), messages, latency };
   }
 
   /** The streams with no message for longer than `staleAfterMs` (or none at all since `since`). */

@@ -1,0 +1,135 @@
+/** How the command line shows things: the status table, durations, sizes, log lines and events. */
+import type { AppInfo } from '../shared/api';
+import type { EventRecord } from '../shared/history';
+import type { OverallStatus } from '../shared/service-status';
+import type { LogLine, ServiceInfo } from '../shared/services';
+
+export interface Style {
+  color: boolean;
+}
+
+const codes = { red: 31, green: 32, yellow: 33, grey: 90, bold: 1 } as const;
+type Colour = keyof typeof codes;
+
+export function paint(style: Style, colour: Colour, text: string): string {
+  return style.color ? `\u001b[${codes[colour]}m${text}\u001b[0m` : text;
+}
+
+/** 42s · 4m 05s · 2h 03m · 3d 04h, as pm2 shows uptime. */
+export function formatDuration(ms: number): string {
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${pad(s % 60)}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h ${pad(m % 60)}m`;
+  return `${Math.floor(h / 24)}d ${pad(h % 24)}h`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = bytes / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i += 1;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+const stateColour = (s: ServiceInfo): Colour =>
+  s.state === 'running'
+    ? s.health === 'healthy' || s.health === null
+      ? 'green'
+      : 'yellow'
+    : s.state === 'fatal' || s.state === 'backoff'
+      ? 'red'
+      : s.state === 'stopped'
+        ? 'grey'
+        : 'yellow';
+
+const overallColour: Record<OverallStatus['level'], Colour> = {
+  healthy: 'green',
+  empty: 'grey',
+  degraded: 'yellow',
+  failing: 'red',
+};
+
+/** A box table like `pm2 list`; cells are measured before colouring so the columns line up. */
+export function table(headers: string[], rows: { text: string; colour?: Colour }[][], style: Style): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.text.length ?? 0)));
+  const line = (l: string, m: string, r: string): string =>
+    `${l}${widths.map((w) => '─'.repeat(w + 2)).join(m)}${r}`;
+  const row = (cells: { text: string; colour?: Colour }[]): string =>
+    `│${cells
+      .map((c, i) => {
+        const padded = ` ${c.text.padEnd(widths[i]!)} `;
+        return c.colour ? paint(style, c.colour, padded) : padded;
+      })
+      .join('│')}│`;
+  return [
+    line('┌', '┬', '┐'),
+    row(headers.map((text) => ({ text, colour: 'bold' as const }))),
+    line('├', '┼', '┤'),
+    ...rows.map(row),
+    line('└', '┴', '┘'),
+  ].join('\n');
+}
+
+export function statusView(
+  app: AppInfo,
+  overall: OverallStatus,
+  services: readonly ServiceInfo[],
+  style: Style,
+  now = Date.now(),
+): string {
+  const head =
+    `Vigil ${app.version} · ${app.mode} · ${app.demo ? 'demo market (simulated)' : 'live market'} · ` +
+    `up ${formatDuration(now - app.startedAt)} · ${paint(style, overallColour[overall.level], overall.label)}`;
+  const rows = services.map((s) => {
+    const up = s.pid !== null && s.startedAt !== null;
+    return [
+      { text: s.name },
+      { text: s.kind },
+      { text: s.state, colour: stateColour(s) },
+      { text: s.health ?? '-' },
+      { text: s.pid === null ? '-' : String(s.pid) },
+      { text: up ? formatDuration(now - s.startedAt!) : '-' },
+      { text: String(s.restarts) },
+      { text: s.cpuPercent === null || !up ? '-' : `${s.cpuPercent.toFixed(1)} %` },
+      { text: s.rssBytes === null || !up ? '-' : formatBytes(s.rssBytes) },
+    ];
+  });
+  const body =
+    services.length === 0
+      ? 'No services are configured.'
+      : table(['name', 'kind', 'state', 'health', 'pid', 'uptime', '↺', 'cpu', 'memory'], rows, style);
+  const problems = overall.problems.map((p) => `  ${paint(style, 'yellow', '!')} ${p.name}: ${p.what}`);
+  return [head, body, ...problems].join('\n');
+}
+
+/** 2025-11-22T13:37:05.123Z err  text */
+export function logLineView(line: LogLine, style: Style): string {
+  const stream = line.stream.padEnd(5);
+  const tag =
+    line.stream === 'err'
+      ? paint(style, 'red', stream)
+      : line.stream === 'vigil'
+        ? paint(style, 'grey', stream)
+        : stream;
+  return `${new Date(line.at).toISOString()} ${tag} ${line.text}`;
+}
+
+export function eventView(e: EventRecord, style: Style): string {
+  const exit =
+    e.exitCode !== null ? ` (exit ${e.exitCode})` : e.exitSignal !== null ? ` (${e.exitSignal})` : '';
+  const to = e.to === 'fatal' || e.to === 'backoff' ? paint(style, 'red', e.to) : e.to;
+  return `${new Date(e.at).toISOString()} ${e.service}: ${e.from} → ${to}${exit}: ${e.reason}`;
+}
+
+/** A service after start/stop/restart, in a line. */
+export function serviceLine(s: ServiceInfo): string {
+  return `${s.name}: ${s.state}${s.pid === null ? '' : ` (pid ${s.pid})`}${s.reason ? ` · ${s.reason}` : ''}`;
+}
