@@ -34,6 +34,7 @@ import { guardWindowClose } from './electron/window-close';
 import { mainWindowOptions } from './electron/window-options';
 import { urlForRoute } from './electron/window-route';
 import { buildPaths } from './paths';
+import { followHealthPort } from './server/health-port';
 
 // Both must happen before 'ready'.
 protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
@@ -130,6 +131,12 @@ function start(): void {
       core = await open(true);
     }
     denyAllPermissions(session.defaultSession);
+    // /health and /metrics on 127.0.0.1:<ports.health> when that setting is on (off by default).
+    const healthPort = followHealthPort({
+      events: core.events,
+      settings: () => core.settings(),
+      ops: core.ops,
+    });
     protocol.handle(APP_SCHEME, createAppProtocolHandler(paths.rendererDir));
     const ipc = registerIpc({
       ipcMain,
@@ -183,6 +190,7 @@ function start(): void {
       },
       // The window keeps its events while the services stop, so it shows them stopping.
       shutdown: async () => {
+        await healthPort.close();
         notifier?.dispose();
         await core.close();
         tray.dispose();

@@ -4,12 +4,13 @@
  * against the collector's own `staleAfterMs`: green, amber past half of it, red past it, none (grey)
  * before the first message. Types that come slower by nature get the longer limit they need.
  */
-import { parseCollectorConfig } from '../../../shared/collector-config';
+import { parseCollectorConfigs } from '../../../shared/collector-config';
+import { parseStreams, venueKey, type StreamFigures } from '../../../shared/collector-streams';
 import { marketDataTypes, type MarketDataType, type Venue } from '../../../shared/market';
 import { dvolCurrency, judgeFreshness, staleLimitMs, type Freshness } from '../../../shared/market-api';
 import type { ServiceInfo } from '../../../shared/services';
 
-export type { Freshness };
+export type { Freshness, StreamFigures };
 
 export interface CollectorSpec {
   /** The venue it collects, or the service's name when its configuration cannot be read. */
@@ -20,14 +21,6 @@ export interface CollectorSpec {
   pollIntervalMs: number;
   simulated: boolean;
   record: boolean;
-}
-
-export interface StreamFigures {
-  perSec: number;
-  freshnessMs: number | undefined;
-  latencyMs: number | undefined;
-  gaps: number;
-  resyncs: number;
 }
 
 export interface MatrixCell {
@@ -51,12 +44,14 @@ const DVOL_CURRENCIES = new Set(['BTC', 'ETH']);
 
 const isType = (t: string): t is MarketDataType => (marketDataTypes as readonly string[]).includes(t);
 
-/** The collector's configuration with its venue's defaults, or null when it is not a collector's. */
-export function collectorSpec(service: Pick<ServiceInfo, 'definition'>): CollectorSpec | null {
-  const parsed = parseCollectorConfig(service.definition.config);
-  if (!parsed.ok) return null;
-  const c = parsed.config;
-  return {
+/**
+ * The venues a collector carries, each with its venue's defaults ([] when its configuration cannot be
+ * read). One per process is the default; a grouped collector (`{ venues: [...] }`) carries several.
+ */
+export function collectorSpecs(service: Pick<ServiceInfo, 'definition'>): CollectorSpec[] {
+  const parsed = parseCollectorConfigs(service.definition.config);
+  if (!parsed.ok) return [];
+  return parsed.configs.map((c) => ({
     venue: c.venue,
     symbols: c.symbols,
     types: c.types,
@@ -64,27 +59,19 @@ export function collectorSpec(service: Pick<ServiceInfo, 'definition'>): Collect
     pollIntervalMs: c.pollIntervalMs,
     simulated: c.simulated,
     record: c.record,
-  };
+  }));
 }
 
-/** `BTCUSDT.book.msgPerSec`, `BTCUSDT.book.gaps`, ... → figures per `BTCUSDT.book`. */
-export function parseStreams(
+/** A grouped collector names each venue's figures `<venue>:<key>`: this venue's, without the prefix. */
+export function venueMetrics(
   metrics: Readonly<Record<string, number>> | null | undefined,
-): Map<string, StreamFigures> {
-  const out = new Map<string, StreamFigures>();
-  if (!metrics) return out;
-  for (const key of Object.keys(metrics)) {
-    if (!key.endsWith('.msgPerSec')) continue;
-    const stream = key.slice(0, -'.msgPerSec'.length);
-    if (!stream.includes('.')) continue; // the collector's total
-    out.set(stream, {
-      perSec: metrics[key]!,
-      freshnessMs: metrics[`${stream}.freshnessMs`],
-      latencyMs: metrics[`${stream}.latencyMs`],
-      gaps: metrics[`${stream}.gaps`] ?? 0,
-      resyncs: metrics[`${stream}.resyncs`] ?? 0,
-    });
-  }
+  venue: string,
+): Record<string, number> | null {
+  if (!metrics) return null;
+  const prefix = venueKey(venue, '');
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(metrics))
+    if (key.startsWith(prefix)) out[key.slice(prefix.length)] = value;
   return out;
 }
 

@@ -14,7 +14,7 @@ import { FreshnessLegend, HealthMatrix } from '../components/market/HealthMatrix
 import { SymbolPanel, type SymbolChoice } from '../components/market/SymbolPanel';
 import { Page } from '../components/Page';
 import { useApi } from '../connection-context';
-import { collectorSpec } from '../lib/market-health';
+import { collectorSpecs } from '../lib/market-health';
 import { hrefFor } from '../lib/route';
 import { useMarketTopFeed } from '../stores/market-top';
 import { useServiceList } from '../stores/services';
@@ -50,10 +50,9 @@ function Market({ collectors }: { collectors: ServiceInfo[] }) {
   const running = collectors.filter((c) => c.state === 'running' || c.state === 'paused');
   const specs = useMemo(
     () =>
-      collectors.flatMap((c) => {
-        const spec = collectorSpec(c);
-        return spec?.venue ? [{ service: c, spec, venue: spec.venue }] : [];
-      }),
+      collectors.flatMap((c) =>
+        collectorSpecs(c).flatMap((spec) => (spec.venue ? [{ service: c, spec, venue: spec.venue }] : [])),
+      ),
     [collectors],
   );
   const choices = useMemo<SymbolChoice[]>(() => {

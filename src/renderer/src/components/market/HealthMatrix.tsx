@@ -10,10 +10,11 @@ import type { ServiceInfo } from '../../../../shared/services';
 import { formatLatency } from '../../lib/format';
 import {
   collectorMatrix,
-  collectorSpec,
+  collectorSpecs,
   formatBps,
   formatPrice,
   freshnessWords,
+  venueMetrics,
   type CollectorSpec,
   type Freshness,
   type MatrixCell,
@@ -37,6 +38,9 @@ const typeLabels: Record<MarketDataType, string> = {
 
 interface CollectorModel {
   service: ServiceInfo;
+  /** Names the group in test ids: the service, and the venue when one process carries several. */
+  id: string;
+  title: string;
   spec: CollectorSpec | null;
   venue: string;
   rows: MatrixRow[];
@@ -46,15 +50,30 @@ interface CollectorModel {
 
 export function HealthMatrix({ collectors }: { collectors: ServiceInfo[] }) {
   const live = useLiveMetricsStore((s) => s.byService);
-  const specs = useMemo(() => new Map(collectors.map((c) => [c.name, collectorSpec(c)])), [collectors]);
+  const specs = useMemo(() => new Map(collectors.map((c) => [c.name, collectorSpecs(c)])), [collectors]);
   const models = useMemo<CollectorModel[]>(
     () =>
-      collectors.map((service) => {
-        const spec = specs.get(service.name) ?? null;
-        const metrics = live[service.name] ?? service.metrics;
+      collectors.flatMap((service) => {
+        const venueSpecs = specs.get(service.name) ?? [];
+        const all = live[service.name] ?? service.metrics;
         const running = service.state === 'running' || service.state === 'paused';
-        const { rows, types } = collectorMatrix(spec, running ? metrics : null, running);
-        return { service, spec, venue: spec?.venue ?? service.name, rows, types, metrics };
+        const grouped = venueSpecs.length > 1;
+        // A collector whose configuration cannot be read still gets its group (with what it reports).
+        return (venueSpecs.length > 0 ? venueSpecs : [null]).map((spec) => {
+          const venue = spec?.venue ?? service.name;
+          const metrics = grouped ? venueMetrics(all, venue) : all;
+          const { rows, types } = collectorMatrix(spec, running ? metrics : null, running);
+          return {
+            service,
+            id: grouped ? `${service.name}-${venue}` : service.name,
+            title: grouped ? `${service.name} · ${venue}` : service.name,
+            spec,
+            venue,
+            rows,
+            types,
+            metrics,
+          };
+        });
       }),
     [collectors, specs, live],
   );
@@ -80,7 +99,7 @@ export function HealthMatrix({ collectors }: { collectors: ServiceInfo[] }) {
           </tr>
         </thead>
         {models.map((m) => (
-          <CollectorRows key={m.service.name} model={m} columns={columns} />
+          <CollectorRows key={m.id} model={m} columns={columns} />
         ))}
       </table>
     </div>
@@ -88,24 +107,24 @@ export function HealthMatrix({ collectors }: { collectors: ServiceInfo[] }) {
 }
 
 function CollectorRows({ model, columns }: { model: CollectorModel; columns: MarketDataType[] }) {
-  const { service, spec, metrics, rows, venue } = model;
+  const { service, id, title, spec, metrics, rows, venue } = model;
   const running = service.state === 'running' || service.state === 'paused';
   const total = metrics?.msgPerSec;
   const health = !running
     ? `${service.state}: start it in Services to collect ${venue}`
     : (service.healthReason ?? (service.health ? service.health : 'waiting for its first health report'));
   return (
-    <tbody className="mgroup-body" data-testid={`collector-${service.name}`}>
+    <tbody className="mgroup-body" data-testid={`collector-${id}`}>
       <tr className="mgroup">
         <th colSpan={2 + columns.length} scope="rowgroup">
           <div className="mgroup-line">
-            <span className="mgroup-name">{service.name}</span>
+            <span className="mgroup-name">{title}</span>
             <StateBadge state={service.state} />
             {spec?.simulated && <span className="tag">simulated</span>}
             {spec && !spec.record && <span className="mgroup-note">not recording</span>}
             <span
               className="mgroup-health"
-              data-testid={`collector-health-${service.name}`}
+              data-testid={`collector-health-${id}`}
               data-health={running ? (service.health ?? 'unknown') : 'down'}
             >
               {health}
@@ -114,13 +133,13 @@ function CollectorRows({ model, columns }: { model: CollectorModel; columns: Mar
               {running && total !== undefined && <span>{total.toFixed(0)} msg/s</span>}
               <span title="Connections re-opened after an outage">
                 reconnects{' '}
-                <b data-testid={`collector-reconnects-${service.name}`} data-zero={!metrics?.reconnects}>
+                <b data-testid={`collector-reconnects-${id}`} data-zero={!metrics?.reconnects}>
                   {metrics?.reconnects ?? 0}
                 </b>
               </span>
               <span title="Messages that could not be parsed (skipped)">
                 parse errors{' '}
-                <b data-testid={`collector-parse-errors-${service.name}`} data-zero={!metrics?.parseErrors}>
+                <b data-testid={`collector-parse-errors-${id}`} data-zero={!metrics?.parseErrors}>
                   {metrics?.parseErrors ?? 0}
                 </b>
               </span>
@@ -138,7 +157,7 @@ function CollectorRows({ model, columns }: { model: CollectorModel; columns: Mar
         rows.map((row) => (
           <SymbolRow
             key={row.symbol}
-            collector={service.name}
+            collector={id}
             venue={venue}
             row={row}
             columns={columns}
