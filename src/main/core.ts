@@ -9,8 +9,8 @@ import type { ServiceDefinition } from '../shared/service-definition';
 import type { Settings } from '../shared/settings';
 import { ConfigService, loadSettings } from './api/config-service';
 import { EventHub } from './api/event-hub';
-import { createHandlers, type OptimizerCommands } from './api/handlers';
-import { ApiError } from '../shared/errors';
+import { createHandlers } from './api/handlers';
+import { OptimizerService } from './api/optimizer-service';
 import { HistoryService } from './api/history-service';
 import { MarketService } from './api/market-service';
 import { createObservability, type Observability } from './api/observability';
@@ -123,6 +123,9 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       watchBus: (pattern, handler) => supervisor.watchBus(pattern, handler),
     });
 
+    // Parameter searches: stored here, computed by the optimizer service; resumes what a crash left.
+    const optimizer = new OptimizerService({ repo: s.optimizer, supervisor, events });
+
     const startedAt = Date.now();
     const info = (): AppInfo => ({
       name: 'Vigil',
@@ -143,7 +146,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
         history,
         config: configService,
         market,
-        optimizer: unbuiltOptimizer(),
+        optimizer,
         programs: () => builtinPrograms(opts.servicesDir),
       }),
     );
@@ -161,6 +164,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
         (closing ??= (async () => {
           await market.close();
           await supervisor.close();
+          optimizer.close();
           s.close();
           lock.release();
         })()),
@@ -170,23 +174,6 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     lock.release();
     throw error;
   }
-}
-
-// TEMPORARY (contract commit): replaced by the optimizer service in the next commit.
-function unbuiltOptimizer(): OptimizerCommands {
-  const no = (): never => {
-    throw new ApiError('unavailable', 'the optimizer is not built yet');
-  };
-  return {
-    strategies: () => [],
-    submit: no,
-    cancel: no,
-    runs: no,
-    run: no,
-    trials: no,
-    trial: no,
-    apply: no,
-  };
 }
 
 function openStore(opts: CoreOptions): ControlStore {

@@ -46,8 +46,27 @@ export const childMessageSchema = z.discriminatedUnion('type', [
     health: z.enum(['healthy', 'degraded']),
     message: z.string().max(500).optional(),
   }),
+  /** The answer to a supervisor `request` with the same id: a result, or an error in words. */
+  z.object({
+    type: z.literal('reply'),
+    id: z.number().int().min(0),
+    result: z.unknown().optional(),
+    error: z
+      .object({
+        message: z.string().max(4000),
+        /** The program's own code for it (e.g. `gaps`), for the caller to act on. */
+        code: z.string().max(64).optional(),
+        /** The request field it concerns, as a dotted path. */
+        field: z.string().max(200).optional(),
+      })
+      .optional(),
+  }),
+  /** Something the program reports unasked (an optimizer's finished trial); `data` is the event's own. */
+  z.object({ type: z.literal('event'), name: z.string().min(1).max(128), data: z.unknown().optional() }),
 ]);
 export type ChildMessage = z.infer<typeof childMessageSchema>;
+export type ChildReply = Extract<ChildMessage, { type: 'reply' }>;
+export type ChildEvent = Extract<ChildMessage, { type: 'event' }>;
 
 export type ParentMessage =
   | { type: 'stop'; reason: string }
@@ -58,7 +77,9 @@ export type ParentMessage =
    * Embedded bus: more publishers to subscribe from (a service added or launched after this child),
    * and publishers to forget (a service removed).
    */
-  | { type: 'peers'; peers: string[]; removed?: string[] };
+  | { type: 'peers'; peers: string[]; removed?: string[] }
+  /** Work for the program (an optimizer's run); answered by a `reply` with the same id. */
+  | { type: 'request'; id: number; method: string; params?: unknown };
 
 /** Environment the supervisor gives every child. */
 export const childEnv = {

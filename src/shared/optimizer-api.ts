@@ -68,6 +68,10 @@ export const MAX_TRIALS = 20_000;
 /** Points kept of each equity curve (in-sample and out-of-sample) per trial. */
 export const TRIAL_EQUITY_POINTS = 100;
 
+const DAY_MS = 86_400_000;
+/** Longest range per resolution: about a million 1 s candles, half a million 1 m ones. */
+export const MAX_RANGE_MS = { '1s': 7 * DAY_MS, '1m': 400 * DAY_MS } as const;
+
 export const DEFAULT_COSTS = { feeBps: 10, slippageBps: 2, latencyMs: 250 } as const;
 
 const epochMs = z.number().int('must be a whole number of milliseconds').min(0);
@@ -184,6 +188,10 @@ export const optimizerRequestSchema = z
   })
   .strict()
   .refine((r) => r.to > r.from, { path: ['to'], message: 'must be after from' })
+  .refine((r) => r.to - r.from <= MAX_RANGE_MS[r.resolution], {
+    path: ['to'],
+    message: 'the range is too long: at most 7 days of 1s candles or 400 days of 1m candles',
+  })
   .superRefine((r, ctx) => {
     for (const name of Object.keys(r.fixed)) {
       if (Object.hasOwn(r.space.params, name)) {
@@ -263,8 +271,13 @@ export interface OptimizerRun {
   request: OptimizerRequest;
   /** The strategy's version when the run was submitted (results of another version do not apply). */
   strategyVersion: number;
-  /** In-sample [from, split) and out-of-sample [split, to), split on a candle boundary. */
-  split: number;
+  /**
+   * In-sample [from, split) and out-of-sample [split, dataTo), split on a candle boundary; known once
+   * the optimizer has loaded the data (null before), then fixed for the run's life.
+   */
+  split: number | null;
+  /** The end of the data used: `to`, or earlier when the last candles had not closed yet. */
+  dataTo: number | null;
   /** Parameter sets the strategy's rules refused (not trials). */
   skipped: number;
   progress: OptimizerProgress;
@@ -335,6 +348,17 @@ export interface OptimizerProgressEvent {
   etaMs: number | null;
   best: OptimizerBest | null;
 }
+
+/** The `optimizer` built-in program's configuration (its definition's `config`). */
+export const optimizerConfigSchema = z
+  .object({
+    /** Worker threads; default: the machine's cores less one (at least one), leaving a core for trading. */
+    workers: z.number().int('must be a whole number').min(1).max(256).optional(),
+    /** OS scheduling priority, -20 (highest) to 19 (lowest, the default): below the trader's. */
+    priority: z.number().int('must be a whole number').min(-20).max(19).optional(),
+  })
+  .strict();
+export type OptimizerConfig = z.infer<typeof optimizerConfigSchema>;
 
 // ---- command inputs -----------------------------------------------------------------------------
 

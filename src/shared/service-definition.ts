@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseCollectorConfigs } from './collector-config';
+import { optimizerConfigSchema } from './optimizer-api';
 import { serviceKinds, serviceNameSchema, type ServiceKind } from './services';
 
 const HOUR = 3_600_000;
@@ -227,6 +228,15 @@ const builtinConfigs: Record<
     if (config === null) return { ok: true };
     const r = parseCollectorConfigs(config);
     return r.ok ? { ok: true } : { ok: false, path: r.path, error: r.error };
+  },
+  optimizer: (config) => {
+    if (config === null) return { ok: true };
+    const r = optimizerConfigSchema.safeParse(config);
+    if (r.success) return { ok: true };
+    const issue = r.error.issues[0]!;
+    const path = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') path.push(issue.keys[0]!);
+    return { ok: false, path, error: issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message };
   },
 };
 

@@ -74,8 +74,16 @@ describe('core with control.db', () => {
   it('creates the default configuration on first run, and keeps what a person changes', async () => {
     await open();
     const first = await ok<ServiceInfo[]>('services.list');
-    // The self-check and the seed's five collectors, on the live public endpoints.
-    const defaults = ['selfcheck', 'binance-spot', 'binance-usdm', 'okx-spot', 'okx-swap', 'deribit'];
+    // The self-check, the optimizer and the seed's five collectors, on the live public endpoints.
+    const defaults = [
+      'selfcheck',
+      'optimizer',
+      'binance-spot',
+      'binance-usdm',
+      'okx-spot',
+      'okx-swap',
+      'deribit',
+    ];
     expect(first.map((s) => s.name)).toEqual(defaults);
     expect(first.find((s) => s.name === 'binance-usdm')?.definition.config).toEqual({
       venue: 'binance-usdm',
@@ -229,7 +237,7 @@ describe('core with control.db', () => {
   it('lists the built-in programs this installation has', async () => {
     await open();
     const programs = await ok<BuiltinProgram[]>('programs.list');
-    expect(programs.map((p) => p.name)).toEqual(['collector', 'selfcheck', 'simulator']);
+    expect(programs.map((p) => p.name)).toEqual(['collector', 'optimizer', 'selfcheck', 'simulator']);
     expect(programs.find((p) => p.name === 'collector')).toMatchObject({
       kind: 'collector',
       config: { required: true, example: { venue: 'binance-spot' } },

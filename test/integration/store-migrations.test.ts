@@ -45,6 +45,8 @@ describe('migrations', () => {
         'alerts',
         'events',
         'meta',
+        'optimizer_runs',
+        'optimizer_trials',
         'samples_1h',
         'samples_1m',
         'samples_raw',
@@ -58,6 +60,8 @@ describe('migrations', () => {
         'alerts_open',
         'events_by_service',
         'events_by_time',
+        'optimizer_runs_unfinished',
+        'optimizer_trials_by_score',
       ]);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL

@@ -116,6 +116,66 @@ export const migrations: readonly Migration[] = [
       db.exec('CREATE INDEX alerts_open ON alerts (service, kind) WHERE cleared_at IS NULL');
     },
   },
+  {
+    version: 3,
+    name: 'optimizer runs and trials',
+    up(db) {
+      // A run's request, strategy version and data snapshot (split, data end, candles, gaps crossed)
+      // never change once written: triggers refuse it, so an old result never shows with new inputs.
+      // Equity curves are Float64 [at, equity] pairs (≤ 100 points each): ~3 kB per trial.
+      db.exec(`
+        CREATE TABLE optimizer_runs (
+          id INTEGER PRIMARY KEY,
+          created_at INTEGER NOT NULL,
+          status TEXT NOT NULL,
+          request TEXT NOT NULL,
+          strategy TEXT NOT NULL,
+          strategy_version INTEGER NOT NULL,
+          total INTEGER NOT NULL,
+          skipped INTEGER NOT NULL,
+          done INTEGER NOT NULL DEFAULT 0,
+          failed INTEGER NOT NULL DEFAULT 0,
+          best_trial INTEGER,
+          best_score REAL,
+          split INTEGER,
+          data_to INTEGER,
+          candles INTEGER,
+          gaps TEXT,
+          started_at INTEGER,
+          finished_at INTEGER,
+          error TEXT
+        ) STRICT;
+        CREATE INDEX optimizer_runs_unfinished ON optimizer_runs (status) WHERE status IN ('queued', 'running');
+
+        CREATE TRIGGER optimizer_runs_request_immutable
+          BEFORE UPDATE OF request, strategy, strategy_version, total, skipped ON optimizer_runs
+          BEGIN SELECT RAISE(ABORT, 'an optimizer run''s request and strategy version never change'); END;
+        CREATE TRIGGER optimizer_runs_snapshot_immutable
+          BEFORE UPDATE OF split, data_to, candles, gaps ON optimizer_runs
+          WHEN OLD.split IS NOT NULL
+          BEGIN SELECT RAISE(ABORT, 'an optimizer run''s data snapshot never changes'); END;
+
+        CREATE TABLE optimizer_trials (
+          run_id INTEGER NOT NULL REFERENCES optimizer_runs (id) ON DELETE CASCADE,
+          trial_id INTEGER NOT NULL,
+          status TEXT NOT NULL,
+          params TEXT NOT NULL,
+          in_sample TEXT,
+          out_of_sample TEXT,
+          score REAL,
+          oos_score REAL,
+          meets INTEGER NOT NULL,
+          error TEXT,
+          duration_ms REAL NOT NULL,
+          finished_at INTEGER NOT NULL,
+          equity_in BLOB NOT NULL,
+          equity_out BLOB NOT NULL,
+          PRIMARY KEY (run_id, trial_id)
+        ) STRICT;
+        CREATE INDEX optimizer_trials_by_score ON optimizer_trials (run_id, score);
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = migrations.at(-1)!.version;

@@ -11,6 +11,7 @@ import { ConfigRepository } from './config-repository';
 import { openControlDb } from './database';
 import { HistoryQueries } from './history-queries';
 import { HistoryWriter } from './history-writer';
+import { OptimizerRepository } from './optimizer-repository';
 import { electronNativeBinding } from '../../services/sqlite/native-binding';
 import { DEFAULT_RETENTION, Rollups, type Retention, type RollupStep } from './rollups';
 import { toStoreError, type StoreError } from './store-error';
@@ -46,6 +47,7 @@ export class ControlStore {
   readonly history: HistoryWriter;
   readonly queries: HistoryQueries;
   readonly rollups: Rollups;
+  readonly optimizer: OptimizerRepository;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private pendingCheckpoint: ReturnType<typeof setImmediate> | null = null;
   private closed = false;
@@ -69,6 +71,7 @@ export class ControlStore {
     });
     this.queries = new HistoryQueries(db, { retention, now });
     this.rollups = new Rollups(db, retention, now);
+    this.optimizer = new OptimizerRepository(db);
   }
 
   /** Opens `<dataDir>/control.db`; throws StoreError (corrupt, locked, newer-version, unreadable). */

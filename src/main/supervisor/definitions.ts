@@ -45,6 +45,18 @@ const programs: readonly BuiltinProgram[] = [
     },
   },
   {
+    name: 'optimizer',
+    kind: 'optimizer',
+    description:
+      'Parameter searches over recorded candles (grid or random, in-sample and out-of-sample), on worker threads at a low OS priority',
+    config: {
+      required: false,
+      description:
+        'workers: threads (default: the cores less one, leaving one for trading); priority: OS priority, -20 to 19 (default 19, the lowest)',
+      example: {},
+    },
+  },
+  {
     name: 'selfcheck',
     kind: 'custom',
     description:
@@ -94,8 +106,9 @@ function resolveAll(servicesDir: string, inputs: ServiceDefinitionInput[]): Serv
 }
 
 /**
- * The services a fresh installation has: the self-check and the seed's five collectors on the live
- * public endpoints (no API keys). The optimizer and trader join as their issues land.
+ * The services a fresh installation has: the self-check, the optimizer (autostarts: it only works
+ * when asked) and the seed's five collectors on the live public endpoints (no API keys). The trader
+ * joins as its issue lands.
  */
 export function defaultDefinitions(servicesDir: string): ServiceDefinition[] {
   return resolveAll(servicesDir, [
@@ -105,6 +118,12 @@ export function defaultDefinitions(servicesDir: string): ServiceDefinition[] {
       description: descriptionOf('selfcheck'),
       program: { type: 'builtin', name: 'selfcheck' },
       stop: { timeoutMs: 5000 },
+    },
+    {
+      name: 'optimizer',
+      kind: 'optimizer',
+      description: descriptionOf('optimizer'),
+      program: { type: 'builtin', name: 'optimizer' },
     },
     ...collectorVenues.map((venue) => collector(venue)),
   ]);

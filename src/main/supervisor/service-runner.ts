@@ -7,6 +7,8 @@ import {
   childMessageSchema,
   EXIT_CONFIG_ERROR,
   type BusSubscriberReport,
+  type ChildEvent,
+  type ChildReply,
   type ParentMessage,
 } from '../../shared/child-protocol';
 import { ApiError } from '../../shared/errors';
@@ -63,6 +65,8 @@ export interface RunnerHooks {
   changed?(info: ServiceInfo): void;
   /** The condition behind alerts of this kind is over (a person may still acknowledge them). */
   cleared?(service: string, kind: ServiceAlert['kind'], reason: string): void;
+  /** A reply to a request, or an event, from the current run's child (whatever the state). */
+  child?(service: string, message: ChildReply | ChildEvent): void;
 }
 
 export interface RunnerDeps {
@@ -456,6 +460,10 @@ export class ServiceRunner {
         return;
       case 'bus':
         this.bus = m.subscribers;
+        return;
+      case 'reply':
+      case 'event':
+        this.deps.hooks.child?.(this.name, m);
         return;
       case 'status':
         // A child cannot talk away what the supervisor sees: a missing dependency stays degraded.

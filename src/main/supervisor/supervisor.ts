@@ -6,7 +6,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SAMPLE_SUBJECT_PREFIX, type BusSample } from '../../shared/bus';
-import type { ChildBusConfig } from '../../shared/child-protocol';
+import type { ChildBusConfig, ChildEvent } from '../../shared/child-protocol';
 import { EmbeddedBus } from '../../services/bus/embedded';
 import { isNamedPipe } from '../../services/bus/peer-link';
 import type { Bus, BusMessage, BusSubscription } from '../../services/bus/types';
@@ -34,6 +34,7 @@ import { SupervisorEventLog } from './event-log';
 import { httpProber } from './http-prober';
 import { ProcessLauncher } from './process-launcher';
 import { reconcileLeftovers, RunStateFile } from './run-state-file';
+import { ChildRequests } from './child-requests';
 import { ServiceLog } from './service-log';
 import { ServiceRunner, type Launcher } from './service-runner';
 import { shutdownBudgetMs, stopInOrder, type StoppableService } from './shutdown';
@@ -100,6 +101,8 @@ export class Supervisor {
   private view: Promise<Bus> | null = null;
   /** Live views asked for with watchBus, attached to the seat when it is taken. */
   private readonly busWatchers = new Set<(bus: Bus) => void>();
+  private readonly childRequests = new ChildRequests();
+  private readonly childEvents = new Set<(service: string, event: ChildEvent) => void>();
 
   private constructor(
     private readonly opts: SupervisorOptions,
@@ -300,6 +303,24 @@ export class Supervisor {
     return [...this.runners.keys()].flatMap((n) => this.dependencyOrder(n, seen));
   }
 
+  // ---- requests and events of protocol children ----
+
+  /**
+   * Asks a running protocol child to do `method` and resolves with its reply's result. Fails with
+   * ApiError('unavailable') when the child cannot be asked or its run ends first, and with
+   * ChildRequestError when it answers with an error.
+   */
+  request(name: string, method: string, params: unknown, timeoutMs = 30_000): Promise<unknown> {
+    const runner = this.find(name);
+    return this.childRequests.send(name, (m) => runner.notify(m), method, params, timeoutMs);
+  }
+
+  /** Every `event` message of every child, in arrival order. */
+  onChildEvent(listener: (service: string, event: ChildEvent) => void): () => void {
+    this.childEvents.add(listener);
+    return () => this.childEvents.delete(listener);
+  }
+
   /** The longest close() may take to stop the services as they are now (every bound reached). */
   shutdownBudgetMs(): number {
     return shutdownBudgetMs(this.stoppable());
@@ -312,6 +333,7 @@ export class Supervisor {
   close(): Promise<void> {
     this.closing ??= (async () => {
       for (const t of this.timers) clearInterval(t);
+      this.childRequests.close();
       const all = [...this.runners.values()];
       const report = await stopInOrder(this.stoppable());
       if (report.overran.length > 0 || report.survivors.length > 0) {
@@ -384,12 +406,33 @@ export class Supervisor {
             `${t.from} → ${t.to}${t.health ? ` (${t.health})` : ''}: ${t.reason}`,
           );
           this.updateDependents(t.service);
+          if (t.to !== 'running' && t.to !== 'paused' && t.to !== 'reloading') {
+            this.childRequests.runEnded(t.service, `went ${t.to} (${t.reason})`);
+          }
         },
         alert: (a) => {
           const id = this.recorder.alert(a);
           this.opts.events.emit('service.alert', { ...a, id });
           this.eventLog.append({ type: 'alert', ...a });
           this.serviceLog(a.service).note(`${a.severity}: ${a.message}`);
+        },
+        child: (service, message) => {
+          if (message.type === 'reply') {
+            this.childRequests.reply(service, message);
+            return;
+          }
+          for (const listener of this.childEvents) {
+            try {
+              listener(service, message);
+            } catch (error) {
+              this.eventLog.append({
+                type: 'child-event-failed',
+                service,
+                event: message.name,
+                reason: (error as Error).message,
+              });
+            }
+          }
         },
         cleared: (service, kind, reason) => {
           this.recorder.alertCleared(service, kind, Date.now());

@@ -23,6 +23,12 @@ export interface ChildOptions {
   onResume?: () => void | Promise<void>;
   /** Apply a new configuration; `ready` is sent again when it settles. */
   onReload?: (config: unknown) => void | Promise<void>;
+  /**
+   * A supervisor `request`: what it returns (or resolves to) is the reply's result; what it throws is
+   * the reply's error (its message, and `code` and `field` when the error has them). Requests are not
+   * serialized: each is answered when its promise settles.
+   */
+  onRequest?: (method: string, params: unknown) => unknown;
 }
 
 export interface Child {
@@ -32,6 +38,8 @@ export interface Child {
   metrics(values: Record<string, number>): void;
   /** Readiness, not liveness: degraded is shown and alerted, never restarted. */
   status(health: 'healthy' | 'degraded', message?: string): void;
+  /** Reports something unasked to the supervisor (an `event` message); keep `data` to a few kB. */
+  event(name: string, data?: unknown): void;
   /** Ends the process after the stop handler, with this exit code. */
   stop(reason: string, code?: number): Promise<void>;
   /** The market-data bus the supervisor assigned (opened on first use; its counters go with the metrics). */
@@ -153,6 +161,16 @@ export function startChild(options: ChildOptions = {}): Child {
     });
   };
 
+  const answer = (id: number, method: string, params: unknown): void => {
+    void (async () => {
+      if (!options.onRequest) throw new Error(`this program takes no requests (asked ${method})`);
+      return options.onRequest(method, params);
+    })().then(
+      (result: unknown) => send({ type: 'reply', id, result }),
+      (error: unknown) => send({ type: 'reply', id, error: replyError(error) }),
+    );
+  };
+
   process.on('message', (message: ParentMessage) => {
     switch (message?.type) {
       case 'stop':
@@ -173,6 +191,9 @@ export function startChild(options: ChildOptions = {}): Child {
           await options.onResume?.();
           send({ type: 'status', health, message: 'resumed' });
         });
+        break;
+      case 'request':
+        if (typeof message.id === 'number') answer(message.id, message.method, message.params);
         break;
       case 'reload':
         handle('reload', async () => {
@@ -204,9 +225,21 @@ export function startChild(options: ChildOptions = {}): Child {
       health = reported;
       send(message === undefined ? { type: 'status', health } : { type: 'status', health, message });
     },
+    event: (name, data) => send(data === undefined ? { type: 'event', name } : { type: 'event', name, data }),
     stop,
     bus: getBus,
     config: readConfig(),
+  };
+}
+
+/** A thrown value as a reply's error: its message, and its string `code` and `field` if it has them. */
+function replyError(error: unknown): { message: string; code?: string; field?: string } {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    message: message.slice(0, 4000),
+    ...(typeof e.code === 'string' ? { code: e.code.slice(0, 64) } : {}),
+    ...(typeof e.field === 'string' ? { field: e.field.slice(0, 200) } : {}),
   };
 }
 
