@@ -168,7 +168,11 @@ async function exploreResults(
   await page
     .locator('[data-testid="optimizer-equity"]:not([data-in-sample="0"]):not([data-out-of-sample="0"])')
     .waitFor();
-  await byTestId(page, 'optimizer-equity').locator('.recharts-line path').nth(1).waitFor();
+  // Both lines drawn (attached: a flat line, no trade out of sample, has no height to be "visible").
+  await byTestId(page, 'optimizer-equity')
+    .locator('.recharts-line path')
+    .nth(1)
+    .waitFor({ state: 'attached' });
   const metrics = await text(page, 'optimizer-trial-metrics');
   expect(metrics).toContain('in sample');
   expect(metrics).toContain('out of sample');

@@ -5,6 +5,7 @@ import {
   cellColor,
   cellLabel,
   formatParam,
+  formatTick,
   heatMapOf,
   legendStops,
   moveCell,
@@ -132,6 +133,14 @@ describe('colours and the legend', () => {
     expect(cellColor({ min: 2, max: 2 }, 2)).toBe(scaleColor(0.5));
     expect(textOn(map, 3)).toBe('dark');
     expect(textOn(map, -1)).toBe('light');
+  });
+
+  it('writes legend ticks with only the decimals their span needs', () => {
+    expect(formatTick(-1792.243, 544)).toBe('-1792');
+    expect(formatTick(12.345, 20)).toBe('12.3');
+    expect(formatTick(1.23456, 3)).toBe('1.23');
+    expect(formatTick(0.12345, 0.5)).toBe('0.123');
+    expect(formatTick(2.5e7, 1e7)).toBe('2.5e+7');
   });
 
   it('labels evenly spaced values from min to max', () => {

@@ -244,6 +244,13 @@ export function formatScore(v: number | null): string {
   return a !== 0 && (a >= 1e5 || a < 1e-3) ? v.toExponential(2) : v.toFixed(3);
 }
 
+/** A legend tick: only as many decimals as the legend's span needs, so the ticks stay short. */
+export function formatTick(v: number, span: number): string {
+  if (Math.abs(v) >= 1e6) return v.toExponential(1);
+  const digits = span >= 100 ? 0 : span >= 10 ? 1 : span >= 1 ? 2 : 3;
+  return v.toFixed(digits);
+}
+
 function binWords(axis: HeatAxis, i: number): string {
   const bin = axis.bins[i]!;
   return bin.lo === bin.hi

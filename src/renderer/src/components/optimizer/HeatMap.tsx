@@ -15,6 +15,7 @@ import {
   cellColor,
   cellLabel,
   formatScore,
+  formatTick,
   heatMapOf,
   legendStops,
   moveCell,
@@ -372,7 +373,7 @@ function Legend({ map }: { map: HeatMap }) {
         <div className="opt-heat-ticks">
           {stops.map((s) => (
             <span key={s.offset} data-testid="optimizer-heatmap-tick">
-              {formatScore(s.value)}
+              {formatTick(s.value, map.max! - map.min!)}
             </span>
           ))}
         </div>
