@@ -18,7 +18,7 @@ const navPages = [
   { id: 'dashboard', ready: 'dashboard-row-selfcheck' },
   { id: 'services', ready: 'service-row-selfcheck' },
   { id: 'market', ready: 'collector-binance-spot' },
-  { id: 'optimizer', ready: 'not-yet' },
+  { id: 'optimizer', ready: 'optimizer-new' },
   { id: 'trader', ready: 'not-yet' },
   { id: 'events', ready: 'feed-status' },
   { id: 'settings', ready: 'info-version' },

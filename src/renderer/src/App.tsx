@@ -49,7 +49,7 @@ function PageView({ route }: { route: Route }) {
     case 'market':
       return <MarketPage />;
     case 'optimizer':
-      return <OptimizerPage />;
+      return <OptimizerPage param={route.param} />;
     case 'trader':
       return <TraderPage />;
     case 'events':
