@@ -10,8 +10,7 @@
  *
  * On the real headless server (demo mode): the page renders from `optimizer.strategies` or says what
  * to do when the optimizer is not available; and the same full flow over the demo's recorded candles,
- * which needs the optimizer service: it is skipped only while the core still answers with its
- * placeholder ("the optimizer is not built yet").
+ * run by the real optimizer service.
  */
 import type { Locator, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -23,8 +22,6 @@ import { collectPageErrors } from './support/page-errors';
 import { byTestId, screenshot, text, uiSession } from './support/ui-session';
 
 const TEST_TIMEOUT = 120_000;
-/** What the core answered before the optimizer service existed. */
-const PLACEHOLDER = 'the optimizer is not built yet';
 
 const session = uiSession({ viewport: { width: 1500, height: 1600 } });
 const { newPage, open, call } = session;
@@ -439,9 +436,8 @@ describe('the Optimizer page on the headless server', () => {
     TEST_TIMEOUT,
   );
 
-  it('runs a search over the demo’s recorded candles end to end, and applies a trial to a trader', async (ctx) => {
+  it('runs a search over the demo’s recorded candles end to end, and applies a trial to a trader', async () => {
     const probe = await session.client.call('optimizer.runs', {});
-    if (!probe.ok && probe.error.message === PLACEHOLDER) ctx.skip();
     expect(probe.ok, JSON.stringify(probe)).toBe(true);
 
     // The optimizer service runs searches: start it if it is not up.

@@ -124,8 +124,8 @@ describe('browser UI on the headless server', () => {
       // The dashboard counts follow the live state.
       await byTestId(page, 'nav-dashboard').click();
       await byTestId(page, 'dashboard-row-selfcheck', { 'data-state': 'running' }).waitFor();
-      // Demo mode: the simulator and the five collectors run too.
-      await byTestId(page, 'count-running').filter({ hasText: /^7$/ }).waitFor();
+      // Demo mode: the simulator, the five collectors and the optimizer run too.
+      await byTestId(page, 'count-running').filter({ hasText: /^8$/ }).waitFor();
       expect(await text(page, 'count-stopped')).toBe('0');
       await screenshot(page, 'dashboard-selfcheck-running');
 

@@ -24,7 +24,7 @@ import {
   withStrategy,
 } from '../../../../shared/optimizer-ui/form';
 import { useApi } from '../../connection-context';
-import { collectorSpec } from '../../lib/market-health';
+import { collectorSpecs } from '../../lib/market-health';
 import { hrefFor } from '../../lib/route';
 import { useConnectionStore } from '../../stores/connection';
 import { useOptimizerStore } from '../../stores/optimizer';
@@ -74,9 +74,10 @@ function SearchForm({ strategies }: { strategies: StrategyInfo[] }) {
     const map = new Map<string, string[]>();
     for (const s of services) {
       if (s.kind !== 'collector') continue;
-      const spec = collectorSpec(s);
-      if (!spec?.venue) continue;
-      map.set(spec.venue, [...new Set([...(map.get(spec.venue) ?? []), ...spec.symbols])]);
+      for (const spec of collectorSpecs(s)) {
+        if (!spec.venue) continue;
+        map.set(spec.venue, [...new Set([...(map.get(spec.venue) ?? []), ...spec.symbols])]);
+      }
     }
     return map;
   }, [services]);
