@@ -150,7 +150,11 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
         programs: () => builtinPrograms(opts.servicesDir),
       }),
     );
-    const ops = createObservability({ app: info, services: () => supervisor.list() });
+    const ops = createObservability({
+      app: info,
+      services: () => supervisor.list(),
+      optimizer: () => optimizer.summary(),
+    });
     let closing: Promise<void> | null = null;
     return {
       router,

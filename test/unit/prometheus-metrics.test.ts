@@ -190,6 +190,23 @@ describe('Prometheus metrics', () => {
     expect(await metrics.render(NOW)).not.toContain('service="crasher"');
   });
 
+  it('sums optimizer progress over runs, with no per-run label', async () => {
+    const metrics = new PrometheusMetrics({
+      app: () => app,
+      services: () => [],
+      optimizer: () => ({
+        runs: { queued: 1, running: 2, done: 5, cancelled: 0, failed: 1 },
+        unfinishedTrials: { done: 30, failed: 2, total: 120 },
+      }),
+    });
+    const lines = (await metrics.render(NOW)).split('\n');
+    expect(lines).toContain('vigil_optimizer_runs{status="running"} 2');
+    expect(lines).toContain('vigil_optimizer_runs{status="done"} 5');
+    expect(lines).toContain('vigil_optimizer_unfinished_trials{state="total"} 120');
+    expect(lines).toContain('vigil_optimizer_unfinished_trials{state="done"} 30');
+    expect(lines.filter((l) => l.startsWith('vigil_optimizer_') && l.includes('run='))).toEqual([]);
+  });
+
   it('follows the naming conventions: vigil_ prefix, snake case, _total only on counters', async () => {
     const lines = await render();
     const types = new Map(

@@ -21,6 +21,7 @@ import type {
   AppliedStrategy,
   OptimizerRequest,
   OptimizerRun,
+  OptimizerRunStatus,
   OptimizerRunPage,
   OptimizerTrialDetail,
   OptimizerTrialPage,
@@ -73,6 +74,12 @@ interface Active {
 }
 
 type Outcome = { refused: ChildRequestError } | null;
+
+export interface OptimizerSummary {
+  runs: Record<OptimizerRunStatus, number>;
+  /** Summed over queued and running runs (failed trials count as done too). */
+  unfinishedTrials: { done: number; failed: number; total: number };
+}
 
 export class OptimizerService implements OptimizerCommands {
   private readonly repo: OptimizerRepository;
@@ -191,6 +198,19 @@ export class OptimizerService implements OptimizerCommands {
     this.flush();
     const page = this.repo.runs(q.limit, q.before);
     return { items: page.items.map((r) => this.view(r)), next: page.next, total: page.total };
+  }
+
+  /** For /metrics: runs by status, and the trials of the unfinished ones. */
+  summary(): OptimizerSummary {
+    this.flush();
+    const trials = { done: 0, failed: 0, total: 0 };
+    for (const r of this.repo.unfinished()) {
+      const { progress } = this.view(r);
+      trials.done += progress.done;
+      trials.failed += progress.failed;
+      trials.total += progress.total;
+    }
+    return { runs: this.repo.countByStatus(), unfinishedTrials: trials };
   }
 
   run(id: number): OptimizerRun {

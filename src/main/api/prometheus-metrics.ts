@@ -5,8 +5,9 @@
  * exchange→local latency histogram; per publisher its bus counters and subscriber queue depths.
  *
  * Labels stay bounded: services, venues, symbols and data types come from the configuration, states
- * from fixed lists, bus subscribers only by the name of a known service. Optimizer progress and
- * trader P&L are not here yet: those programs do not exist.
+ * from fixed lists, bus subscribers only by the name of a known service. Optimizer progress is
+ * summed over runs (a run id label would grow without bound). Trader P&L is not here yet: the trader
+ * program does not exist.
  */
 import {
   AggregatorRegistry,
@@ -28,10 +29,13 @@ import { healthStatuses } from '../../shared/health';
 import type { ServiceHealth, ServiceInfo } from '../../shared/services';
 import { serviceStates } from '../../shared/services';
 import { buildHealthReport } from './health-report';
+import type { OptimizerSummary } from './optimizer-service';
 
 export interface MetricsSource {
   app(): AppInfo;
   services(): ServiceInfo[];
+  /** Parameter searches; absent where no optimizer store exists. */
+  optimizer?(): OptimizerSummary;
 }
 
 const HEALTHS: readonly ServiceHealth[] = ['healthy', 'degraded', 'unresponsive'];
@@ -105,6 +109,16 @@ export class PrometheusMetrics {
     'vigil_service_heartbeat_age_seconds',
     'Time since the last heartbeat of a running service',
     ['service'],
+  );
+  private readonly optimizerRuns = this.gauge(
+    'vigil_optimizer_runs',
+    'Parameter searches stored, by status',
+    ['status'],
+  );
+  private readonly optimizerTrials = this.gauge(
+    'vigil_optimizer_unfinished_trials',
+    'Trials of the queued and running searches: planned in all, done (failed included), failed',
+    ['state'],
   );
   private readonly streamMessages = this.counter(
     'vigil_stream_messages_total',
@@ -195,6 +209,12 @@ export class PrometheusMetrics {
     const services = this.source.services();
     for (const m of [...this.gauges, ...this.counters]) m.reset();
     const histograms = this.fill(app, services, now);
+    const optimizer = this.source.optimizer?.();
+    if (optimizer) {
+      for (const [status, n] of Object.entries(optimizer.runs)) this.optimizerRuns.set({ status }, n);
+      for (const [state, n] of Object.entries(optimizer.unfinishedTrials))
+        this.optimizerTrials.set({ state }, n);
+    }
     const latency = AggregatorRegistry.aggregate<PrometheusContentType>([[histograms]]);
     return Registry.merge([this.registry, latency]).metrics();
   }

@@ -17,6 +17,7 @@ import type {
   TrialSortKey,
 } from '../../shared/optimizer-api';
 import type { TrialWire } from '../../shared/optimizer-protocol';
+import { optimizerRunStatuses } from '../../shared/optimizer-api';
 
 /** A run as stored (the service adds its live progress and note). */
 export interface StoredRun {
@@ -98,6 +99,7 @@ export class OptimizerRepository {
     unfinished: Statement<[], RunRow>;
     page: Statement<[number, number], RunRow>;
     count: Statement<[], number>;
+    byStatus: Statement<[], { status: OptimizerRunStatus; n: number }>;
     status: Statement<[string, number | null, number | null, string | null, number]>;
     snapshot: Statement<[number, number, number, string, number]>;
     insertTrial: Statement<unknown[]>;
@@ -119,6 +121,7 @@ export class OptimizerRepository {
       ),
       page: db.prepare('SELECT * FROM optimizer_runs WHERE id < ? ORDER BY id DESC LIMIT ?'),
       count: db.prepare<[], number>('SELECT count(*) FROM optimizer_runs').pluck(),
+      byStatus: db.prepare('SELECT status, count(*) AS n FROM optimizer_runs GROUP BY status'),
       status: db.prepare(
         `UPDATE optimizer_runs SET status = ?, started_at = coalesce(started_at, ?), finished_at = ?, error = ?
          WHERE id = ?`,
@@ -173,6 +176,16 @@ export class OptimizerRepository {
   /** Queued and running runs, oldest first. */
   unfinished(): StoredRun[] {
     return this.stmts.unfinished.all().map(runOf);
+  }
+
+  /** How many runs there are in each status. */
+  countByStatus(): Record<OptimizerRunStatus, number> {
+    const out = Object.fromEntries(optimizerRunStatuses.map((st) => [st, 0])) as Record<
+      OptimizerRunStatus,
+      number
+    >;
+    for (const { status, n } of this.stmts.byStatus.all()) out[status] = n;
+    return out;
   }
 
   runs(limit: number, before?: number): { items: StoredRun[]; next: number | null; total: number } {
