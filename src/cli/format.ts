@@ -1,5 +1,6 @@
 /** How the command line shows things: the status table, durations, sizes, log lines and events. */
 import type { AppInfo } from '../shared/api';
+import { formatDuration } from '../shared/format';
 import type { EventRecord } from '../shared/history';
 import type { OverallStatus } from '../shared/service-status';
 import type { LogLine, ServiceInfo } from '../shared/services';
@@ -13,18 +14,6 @@ type Colour = keyof typeof codes;
 
 export function paint(style: Style, colour: Colour, text: string): string {
   return style.color ? `\u001b[${codes[colour]}m${text}\u001b[0m` : text;
-}
-
-/** 42s · 4m 05s · 2h 03m · 3d 04h, as pm2 shows uptime. */
-export function formatDuration(ms: number): string {
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${pad(s % 60)}s`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h ${pad(m % 60)}m`;
-  return `${Math.floor(h / 24)}d ${pad(h % 24)}h`;
 }
 
 export function formatBytes(bytes: number): string {

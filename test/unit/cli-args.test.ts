@@ -1,7 +1,8 @@
 /** The `vigil` command line's parsing: commands, options per command, the server URL and the token. */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_URL, parseCliArgs, parseServerUrl, parseSince } from '../../src/cli/args';
-import { formatBytes, formatDuration, table } from '../../src/cli/format';
+import { formatBytes, table } from '../../src/cli/format';
+import { formatDuration } from '../../src/shared/format';
 
 const NOW = Date.UTC(2025, 0, 10, 12, 0, 0);
 const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => parseCliArgs(argv, env, NOW);

@@ -46,7 +46,7 @@ import {
   type StrategyCandle,
   type StrategyDefinition,
 } from '../strategies/strategy';
-import type { EquityPoint } from '../../shared/optimizer-api';
+import type { EquityPoint, TrialMetrics } from '../../shared/optimizer-api';
 
 export interface BacktestCosts {
   /** Fee per fill, in basis points of its notional (e.g. 4 = 0.04 %). */
@@ -75,28 +75,8 @@ export interface BacktestInput<P extends Params = Params> {
   maxEquityPoints?: number;
 }
 
-export interface BacktestMetrics {
-  /** final equity / initial − 1. */
-  totalReturn: number;
-  /** Annualised, risk-free 0; null when undefined. */
-  sharpe: number | null;
-  sortino: number | null;
-  /** Largest fall from a peak, as a fraction of it (≥ 0). */
-  maxDrawdown: number;
-  /** Winning trades / trades; null without trades. */
-  winRate: number | null;
-  trades: number;
-  /** Share of candles that closed with a position, in [0, 1]. */
-  exposure: number;
-  finalEquity: number;
-  /** Fees paid, in quote currency. */
-  fees: number;
-  /** Candles measured (from startAt). */
-  candles: number;
-  periodsPerYear: number;
-  /** Equity fell to 0 or below: the run stopped trading there. */
-  ruined: boolean;
-}
+/** A trial's metrics without calmar (the optimizer adds it from these); defined once in the contract. */
+export type BacktestMetrics = Omit<TrialMetrics, 'calmar'>;
 
 export interface BacktestTrade {
   side: 'long' | 'short';
