@@ -20,9 +20,9 @@ import { useLiveMetricsStore } from './live-metrics';
 import { useServicesStore } from './services';
 
 /**
- * Points a live line has: the mean of each 2 s. The supervisor measures CPU and memory every 2 s by
- * default (Settings → Sampling), so the 1 Hz event mostly repeats itself within a bucket; 20 lines of
- * 150 points redraw in far less than 20 of 300.
+ * Points a live line has: the mean of each 2 s, 150 whether the window is full or not (so what the
+ * charts hold does not grow as it fills). The supervisor measures CPU and memory every 2 s by default
+ * (Settings → Sampling): the 1 Hz event mostly repeats itself within a bucket.
  */
 const BUCKETS = 150;
 const BUCKET_MS = 2_000;
