@@ -1,12 +1,16 @@
 /**
- * Chart data for the Dashboard as plain, bounded structures outside React: a ring of samples (one
- * time column, one column per series) that never grows past its capacity, and the row tables the
- * charts draw. Pure, so the store around it stays small.
+ * Chart data for the Dashboard as plain, bounded structures outside React: a ring of time buckets
+ * allocated whole up front, and the row tables the charts draw. Pure, so the store around it stays
+ * small.
  */
 
-/** One chart row: the time and one value per series (`s0`, `s1`, ... in the order of `keys`). */
+/**
+ * One chart row: its place on the time axis, one value per series (`s0`, `s1`, ... in the order of
+ * `keys`), and for a live row, whose `t` is relative, the time itself.
+ */
 export interface ChartRow {
   t: number;
+  at?: number;
   [series: `s${number}`]: number | null;
 }
 
@@ -23,117 +27,122 @@ export function seriesField(index: number): `s${number}` {
 }
 
 /**
- * Fixed-capacity time series: pushing past the capacity overwrites the oldest sample. A missing value
- * is NaN (drawn as a break in the line).
+ * The last `buckets` × `widthMs` of several series as time buckets in a ring: per series and bucket,
+ * the sum and count of its samples, so a chart draws one mean per bucket. Buckets are aligned to the
+ * clock (a point does not move between its bucket's samples), every array is allocated at its full
+ * size when the ring or the series is created, and a table always has `buckets` rows: the memory
+ * behind the charts is the same after one minute as after ten. A bucket without samples is a break
+ * in the line.
  */
-export class SeriesRing {
-  private times: Float64Array;
-  private readonly columns = new Map<string, Float64Array>();
-  /** Index of the oldest sample. */
-  private head = 0;
-  private count = 0;
+export class BucketRing {
+  /** The bucket number (time / width) each slot holds; NaN: not used yet. */
+  private readonly ids: Float64Array;
+  private readonly columns = new Map<string, { sum: Float64Array; count: Uint32Array }>();
+  private newest = -Infinity;
 
-  constructor(readonly capacity: number) {
-    this.times = new Float64Array(capacity);
+  constructor(
+    readonly buckets: number,
+    readonly widthMs: number,
+  ) {
+    this.ids = new Float64Array(buckets).fill(NaN);
   }
 
-  get size(): number {
-    return this.count;
+  /** The span the ring covers. */
+  get windowMs(): number {
+    return this.buckets * this.widthMs;
   }
 
-  /** Time of the newest sample, or null when empty. */
-  get lastTime(): number | null {
-    return this.count === 0 ? null : this.times[this.slot(this.count - 1)]!;
-  }
-
-  keys(): string[] {
-    return [...this.columns.keys()];
-  }
-
-  /** Appends one sample; keys not named get NaN, new keys get a column (NaN before now). */
+  /** Adds one sample to its bucket; a missing value adds nothing. Samples older than the ring are dropped. */
   push(at: number, values: Readonly<Record<string, number | null | undefined>>): void {
-    const index = this.count < this.capacity ? this.slot(this.count) : this.head;
-    this.times[index] = at;
-    for (const column of this.columns.values()) column[index] = NaN;
-    for (const [key, value] of Object.entries(values)) {
+    const id = Math.floor(at / this.widthMs);
+    if (id <= this.newest - this.buckets) return;
+    const slot = this.slotOf(id);
+    if (this.ids[slot] !== id) {
+      // The slot held a bucket one lap ago: it starts again empty.
+      this.ids[slot] = id;
+      for (const column of this.columns.values()) {
+        column.sum[slot] = 0;
+        column.count[slot] = 0;
+      }
+    }
+    this.newest = Math.max(this.newest, id);
+    for (const key in values) {
+      const value = values[key];
+      if (typeof value !== 'number' || !Number.isFinite(value)) continue;
       let column = this.columns.get(key);
       if (!column) {
-        column = new Float64Array(this.capacity).fill(NaN);
+        column = { sum: new Float64Array(this.buckets), count: new Uint32Array(this.buckets) };
         this.columns.set(key, column);
       }
-      column[index] = typeof value === 'number' && Number.isFinite(value) ? value : NaN;
+      column.sum[slot] = column.sum[slot]! + value;
+      column.count[slot] = column.count[slot]! + 1;
     }
-    if (this.count < this.capacity) this.count += 1;
-    else this.head = (this.head + 1) % this.capacity;
-  }
-
-  /** Forgets a series (a removed service). */
-  drop(key: string): void {
-    this.columns.delete(key);
   }
 
   clear(): void {
-    this.head = 0;
-    this.count = 0;
+    this.ids.fill(NaN);
     this.columns.clear();
+    this.newest = -Infinity;
   }
 
-  /** Has this series any value at or after `since`? */
-  hasData(key: string, since = -Infinity): boolean {
+  /** Has this series a sample in the window ending at `now`? */
+  hasData(key: string, now: number): boolean {
     const column = this.columns.get(key);
     if (!column) return false;
-    for (let i = this.count - 1; i >= 0; i -= 1) {
-      const slot = this.slot(i);
-      if (this.times[slot]! < since) return false;
-      if (!Number.isNaN(column[slot]!)) return true;
+    const last = Math.floor(now / this.widthMs);
+    for (let id = last; id > last - this.buckets; id -= 1) {
+      const slot = this.slotOf(id);
+      if (this.ids[slot] === id && column.count[slot]! > 0) return true;
     }
     return false;
   }
 
-  /** The values of one series from `since` on, oldest first (NaN where missing), with their times. */
-  values(key: string, since = -Infinity): { t: number[]; v: number[] } {
+  /**
+   * The means of one series in the window ending at `now`, oldest bucket first, into `out` (NaN where a
+   * bucket has no sample), so a caller drawing every second reuses one array.
+   */
+  means(key: string, now: number, out: Float64Array = new Float64Array(this.buckets)): Float64Array {
     const column = this.columns.get(key);
-    const t: number[] = [];
-    const v: number[] = [];
-    for (let i = this.firstIndexSince(since); i < this.count; i += 1) {
-      const slot = this.slot(i);
-      t.push(this.times[slot]!);
-      v.push(column ? column[slot]! : NaN);
+    const first = Math.floor(now / this.widthMs) - this.buckets + 1;
+    for (let i = 0; i < this.buckets; i += 1) {
+      const slot = this.slotOf(first + i);
+      const count = column && this.ids[slot] === first + i ? column.count[slot]! : 0;
+      out[i] = count > 0 ? column!.sum[slot]! / count : NaN;
     }
-    return { t, v };
+    return out;
   }
 
-  /** The chart table of `keys` from `since` on, values mapped through `scale`. */
-  table(keys: readonly string[], since = -Infinity, scale = 1): SeriesTable {
-    const columns = keys.map((k) => this.columns.get(k));
-    const rows: ChartRow[] = [];
-    for (let i = this.firstIndexSince(since); i < this.count; i += 1) {
-      const slot = this.slot(i);
-      const row: ChartRow = { t: this.times[slot]! };
-      columns.forEach((column, c) => {
-        const value = column ? column[slot]! : NaN;
-        row[seriesField(c)] = Number.isNaN(value) ? null : value * scale;
-      });
-      rows.push(row);
+  /** Time of the middle of the `i`-th bucket of the window ending at `now` (the newest: at most `now`). */
+  timeOf(i: number, now: number): number {
+    const first = Math.floor(now / this.widthMs) - this.buckets + 1;
+    return Math.min(now, (first + i) * this.widthMs + this.widthMs / 2);
+  }
+
+  /**
+   * The chart table of `keys` over the window ending at `now`: one row a bucket, values times `scale`,
+   * `t` relative to `now` (from -windowMs to 0), so the time axis stays the same from one redraw to
+   * the next (a chart whose axis changes draws its lines twice), and `at` the time itself.
+   */
+  table(keys: readonly string[], now: number, scale = 1): SeriesTable {
+    const rows: ChartRow[] = new Array<ChartRow>(this.buckets);
+    for (let i = 0; i < this.buckets; i += 1) {
+      const at = this.timeOf(i, now);
+      rows[i] = { t: at - now, at };
     }
+    const means = new Float64Array(this.buckets);
+    keys.forEach((key, c) => {
+      const field = seriesField(c);
+      this.means(key, now, means);
+      for (let i = 0; i < this.buckets; i += 1) {
+        const mean = means[i]!;
+        rows[i]![field] = Number.isNaN(mean) ? null : mean * scale;
+      }
+    });
     return { keys, rows };
   }
 
-  private slot(i: number): number {
-    return (this.head + i) % this.capacity;
-  }
-
-  private firstIndexSince(since: number): number {
-    if (since === -Infinity) return 0;
-    // Times only grow: binary search for the first at or after `since`.
-    let lo = 0;
-    let hi = this.count;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.times[this.slot(mid)]! < since) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+  private slotOf(id: number): number {
+    return ((id % this.buckets) + this.buckets) % this.buckets;
   }
 }
 

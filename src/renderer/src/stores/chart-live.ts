@@ -4,31 +4,38 @@
  * connects, so the charts are full when the page opens) and, while the Dashboard is shown, by
  * `bus.sample` for the bus's own publishing rate.
  *
- * The samples live in bounded rings outside React; the store holds only a version number and the
- * latest figures, bumped at most twice a second, so a sample re-renders the views that draw it and
- * nothing else.
+ * The samples live outside React in rings of 2-second buckets, allocated whole when a series first
+ * appears (150 points a line however full the window is; a bucket without samples, say while the
+ * connection is lost, is a break in the line); the store holds only a version number and the latest
+ * figures, bumped at most twice a second, so a sample re-renders the views that draw it and nothing
+ * else.
  */
 import { create } from 'zustand';
 import type { VigilApi } from '../../../shared/client';
 import type { BusSample } from '../../../shared/bus';
 import type { MetricsSample } from '../../../shared/services';
 import { BUS_TOTAL_KEY } from '../lib/dashboard-colors';
-import { SeriesRing } from '../lib/dashboard-series';
+import { BucketRing } from '../lib/dashboard-series';
 import { useLiveMetricsStore } from './live-metrics';
 import { useServicesStore } from './services';
 
-export const LIVE_WINDOW_MS = 5 * 60_000;
-/** Five minutes at 1 Hz, plus room for the breaks marking gaps. */
-const CAPACITY = 360;
-/** Samples further apart than this (a lost connection) get a break between them, not a straight line. */
-const GAP_MS = 5_000;
+/**
+ * Points a live line has: the mean of each 2 s, 150 whether the window is full or not (so what the
+ * charts hold does not grow as it fills). The supervisor measures CPU and memory every 2 s by default
+ * (Settings → Sampling): the 1 Hz event mostly repeats itself within a bucket.
+ */
+const BUCKETS = 150;
+const BUCKET_MS = 2_000;
+export const LIVE_WINDOW_MS = BUCKETS * BUCKET_MS;
+/** The live charts' time axis: milliseconds before the newest point (the rows' `t`). */
+export const LIVE_DOMAIN: readonly [number, number] = [-LIVE_WINDOW_MS, 0];
 /** Views are told about new samples at most this often. */
 const NOTIFY_MIN_MS = 500;
 
 export const liveRings = {
-  cpu: new SeriesRing(CAPACITY),
-  rss: new SeriesRing(CAPACITY),
-  rate: new SeriesRing(CAPACITY),
+  cpu: new BucketRing(BUCKETS, BUCKET_MS),
+  rss: new BucketRing(BUCKETS, BUCKET_MS),
+  rate: new BucketRing(BUCKETS, BUCKET_MS),
 } as const;
 export type LiveMetric = keyof typeof liveRings;
 
@@ -44,6 +51,11 @@ interface ChartLiveStore {
   version: number;
   /** Time of the newest sample. */
   at: number | null;
+  /**
+   * What the charts and sparklines draw up to: the time of the first sample of the newest bucket, so
+   * they redraw once a point (2 s), not at every sample.
+   */
+  drawnAt: number | null;
   latest: Readonly<Record<string, LiveUsage>>;
   /** The largest memory of any service now: the scale of memory bars without a limit. */
   maxRss: number;
@@ -56,6 +68,7 @@ interface ChartLiveStore {
 export const useChartLiveStore = create<ChartLiveStore>()(() => ({
   version: 0,
   at: null,
+  drawnAt: null,
   latest: {},
   maxRss: 0,
   busPerSec: null,
@@ -126,11 +139,8 @@ function takeBusRate(): number | null {
 // ---- samples in ----
 
 export function ingest(sample: MetricsSample): void {
-  const last = liveRings.cpu.lastTime;
+  const last = pending?.at ?? useChartLiveStore.getState().at;
   if (last !== null && sample.at <= last) return; // out of order or repeated
-  if (last !== null && sample.at - last > GAP_MS) {
-    for (const ring of Object.values(liveRings)) ring.push(last + 1, {});
-  }
   const cpu: Record<string, number | null> = {};
   const rss: Record<string, number | null> = {};
   const rate: Record<string, number | null> = {};
@@ -164,7 +174,10 @@ export function ingest(sample: MetricsSample): void {
   liveRings.cpu.push(sample.at, cpu);
   liveRings.rss.push(sample.at, rss);
   liveRings.rate.push(sample.at, rate);
-  notify({ at: sample.at, latest, maxRss, busPerSec, overSoftLimit });
+  const drawn = pending?.drawnAt ?? useChartLiveStore.getState().drawnAt;
+  const drawnAt =
+    drawn !== null && Math.floor(drawn / BUCKET_MS) === Math.floor(sample.at / BUCKET_MS) ? drawn : sample.at;
+  notify({ at: sample.at, drawnAt, latest, maxRss, busPerSec, overSoftLimit });
 }
 
 export function clearLive(): void {
@@ -176,6 +189,7 @@ export function clearLive(): void {
   useChartLiveStore.setState((s) => ({
     version: s.version + 1,
     at: null,
+    drawnAt: null,
     latest: {},
     maxRss: 0,
     busPerSec: null,

@@ -1,6 +1,6 @@
 /**
  * CPU, memory and message rates per service over a chosen range: the last five minutes from the live
- * stream (bounded rings, redrawn at most twice a second), or 1 h / 24 h / 7 d from recorded history.
+ * stream (a point every 2 s, 150 a line), or 1 h / 24 h / 7 d from recorded history.
  * One legend for all three charts: the same colour per service everywhere, and a press hides or shows
  * a service in every chart.
  */
@@ -17,7 +17,7 @@ import {
   useChartHistoryStore,
   type HistoryRange,
 } from '../../stores/chart-history';
-import { LIVE_WINDOW_MS, liveRings, useChartLiveStore } from '../../stores/chart-live';
+import { LIVE_DOMAIN, liveRings, useChartLiveStore } from '../../stores/chart-live';
 import { useConnectionStore } from '../../stores/connection';
 import {
   chartRanges,
@@ -81,22 +81,19 @@ function RangePicker({ range }: { range: ChartRange }) {
 }
 
 function LiveCharts({ names }: { names: readonly string[] }) {
-  // Redrawn at a lower priority than input and the rows: React renders the charts in slices it can
-  // interrupt, so a redraw never holds a frame.
-  const at = useDeferredValue(useChartLiveStore((s) => s.at));
+  // Redrawn once a point, at a lower priority than input and the rows.
+  const at = useDeferredValue(useChartLiveStore((s) => s.drawnAt));
   const connected = useConnectionStore((s) => s.status.state === 'connected');
   const tables = useMemo((): Tables | null => {
     if (at === null) return null;
-    const since = at - LIVE_WINDOW_MS;
     const keys = (ring: (typeof liveRings)[keyof typeof liveRings], extra: string[] = []) =>
-      [...names, ...extra].filter((k) => ring.hasData(k, since));
+      [...names, ...extra].filter((k) => ring.hasData(k, at));
     return {
-      cpu: liveRings.cpu.table(keys(liveRings.cpu), since),
-      rss: liveRings.rss.table(keys(liveRings.rss), since, 1 / MB),
-      rate: liveRings.rate.table(keys(liveRings.rate, [BUS_TOTAL_KEY]), since),
+      cpu: liveRings.cpu.table(keys(liveRings.cpu), at),
+      rss: liveRings.rss.table(keys(liveRings.rss), at, 1 / MB),
+      rate: liveRings.rate.table(keys(liveRings.rate, [BUS_TOTAL_KEY]), at),
     };
   }, [at, names]);
-  const domain = useMemo((): [number, number] => (at === null ? [0, 1] : [at - LIVE_WINDOW_MS, at]), [at]);
 
   if (tables === null) {
     return (
@@ -114,7 +111,7 @@ function LiveCharts({ names }: { names: readonly string[] }) {
           Not connected: these are the last figures received; the charts resume when the connection is back.
         </p>
       )}
-      <ChartGrid tables={tables} names={names} domain={domain} live />
+      <ChartGrid tables={tables} names={names} domain={LIVE_DOMAIN} live />
     </>
   );
 }
@@ -239,7 +236,7 @@ function ChartGrid({
 }: {
   tables: Tables;
   names: readonly string[];
-  domain: [number, number];
+  domain: readonly [number, number];
   live: boolean;
 }) {
   const hidden = useDashboardViewStore((s) => s.hidden);
@@ -268,6 +265,7 @@ function ChartGrid({
           table={cpu}
           names={names}
           domain={domain}
+          live={live}
           format={formatCpu}
           emptyText={`No CPU samples ${when}: start a service to see its CPU here.`}
         />
@@ -278,6 +276,7 @@ function ChartGrid({
           table={rss}
           names={names}
           domain={domain}
+          live={live}
           format={formatMegabytes}
           emptyText={`No memory samples ${when}: start a service to see its memory here.`}
         />
@@ -288,6 +287,7 @@ function ChartGrid({
           table={rate}
           names={names}
           domain={domain}
+          live={live}
           format={formatRate}
           emptyText={`No message rates ${when}: collectors report theirs while they run (add or start one in Services).`}
         />

@@ -1,10 +1,12 @@
 /**
  * A service's CPU (solid, in its colour) and memory (dashed) over the live window, drawn as plain SVG
- * from the live rings: one row costs two short paths, so a table of them stays cheap at 1 Hz.
+ * from the live rings' bucket means: one row costs two short paths, redrawn once a point, so a table
+ * of them stays cheap.
  */
-import { useMemo } from 'react';
+import { memo, useMemo } from 'react';
 import { formatBytes, formatCpu } from '../../lib/dashboard-format';
-import { LIVE_WINDOW_MS, liveRings, useChartLiveStore } from '../../stores/chart-live';
+import type { BucketRing } from '../../lib/dashboard-series';
+import { liveRings, useChartLiveStore } from '../../stores/chart-live';
 
 const W = 100;
 const H = 28;
@@ -17,54 +19,69 @@ interface Line {
   max: number | null;
 }
 
-/** An SVG path through the values, broken where a value is missing; y from `lo` (bottom) to `hi`. */
-function linePath(t: number[], v: number[], from: number, to: number, lo: number, hi: number): Line {
-  const span = Math.max(1, to - from);
-  const range = hi - lo || 1;
-  let d = '';
+/** Scratch for the means of one series: the sparklines draw one after another, never at once. */
+const scratch = new Float64Array(liveRings.cpu.buckets);
+
+/**
+ * An SVG path through the series' bucket means, broken where a bucket is empty; y from `lo` (bottom)
+ * to `hi` (`hi` null: the series' own range, padded by `pad` of it and at least `minPad`).
+ */
+function linePath(
+  ring: BucketRing,
+  name: string,
+  at: number,
+  lo: number | null,
+  hiAtLeast: number | null,
+  pad: number,
+  minPad: number,
+): Line {
+  const v = ring.means(name, at, scratch);
+  let last: number | null = null;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < v.length; i += 1) {
+    const value = v[i]!;
+    if (Number.isNaN(value)) continue;
+    last = value;
+    if (value < min) min = value;
+    if (value > max) max = value;
+  }
+  if (last === null) return { d: '', points: 0, last: null, max: null };
+  const spread = Math.max((max - min) * pad, minPad);
+  const bottom = lo ?? Math.max(0, min - spread);
+  const top = hiAtLeast !== null ? Math.max(hiAtLeast, max) : max + spread;
+  const range = top - bottom || 1;
+  const from = at - ring.windowMs;
+  const span = ring.windowMs;
+  const parts: string[] = [];
   let pen = false;
   let points = 0;
-  let last: number | null = null;
-  let max: number | null = null;
   for (let i = 0; i < v.length; i += 1) {
     const value = v[i]!;
     if (Number.isNaN(value)) {
       pen = false;
       continue;
     }
-    const x = PAD + ((t[i]! - from) / span) * (W - 2 * PAD);
-    const y = H - PAD - ((value - lo) / range) * (H - 2 * PAD);
-    d += `${pen ? 'L' : 'M'}${x.toFixed(1)} ${y.toFixed(1)}`;
+    const x = PAD + ((ring.timeOf(i, at) - from) / span) * (W - 2 * PAD);
+    const y = H - PAD - ((value - bottom) / range) * (H - 2 * PAD);
+    parts.push(`${pen ? 'L' : 'M'}${x.toFixed(1)} ${y.toFixed(1)}`);
     pen = true;
     points += 1;
-    last = value;
-    max = max === null ? value : Math.max(max, value);
   }
-  return { d, points, last, max };
+  // join: one flat string (a string built with += keeps every piece while the row is shown).
+  return { d: parts.join(''), points, last, max };
 }
 
-function finite(values: number[]): number[] {
-  return values.filter((x) => !Number.isNaN(x));
-}
-
-export function Sparkline({ name, color }: { name: string; color: string }) {
-  const at = useChartLiveStore((s) => s.at);
+/** Memoized: its row re-renders at every sample for the other figures, the line only changes a point. */
+export const Sparkline = memo(function Sparkline({ name, color }: { name: string; color: string }) {
+  const at = useChartLiveStore((s) => s.drawnAt);
   const lines = useMemo(() => {
     if (at === null) return null;
-    const from = at - LIVE_WINDOW_MS;
-    const cpu = liveRings.cpu.values(name, from);
-    const rss = liveRings.rss.values(name, from);
     // CPU from zero, at least to 10 % so an idle service looks idle; memory across its own range
     // (padded), where its trend shows.
-    const cpuValues = finite(cpu.v);
-    const cpuHi = Math.max(10, ...cpuValues);
-    const rssValues = finite(rss.v);
-    const rssLo = rssValues.length ? Math.min(...rssValues) : 0;
-    const rssHi = rssValues.length ? Math.max(...rssValues) : 1;
-    const rssPad = Math.max((rssHi - rssLo) * 0.15, 2 ** 20);
     return {
-      cpu: linePath(cpu.t, cpu.v, from, at, 0, cpuHi),
-      rss: linePath(rss.t, rss.v, from, at, Math.max(0, rssLo - rssPad), rssHi + rssPad),
+      cpu: linePath(liveRings.cpu, name, at, 0, 10, 0, 0),
+      rss: linePath(liveRings.rss, name, at, null, null, 0.15, 2 ** 20),
     };
   }, [at, name]);
 
@@ -101,4 +118,4 @@ export function Sparkline({ name, color }: { name: string; color: string }) {
       )}
     </svg>
   );
-}
+});
