@@ -27,6 +27,7 @@ import {
   type TraderSnapshot,
 } from '../../shared/trader-api';
 import { startChild } from '../sdk';
+import type { StrategyDefinition } from '../strategies';
 import { createPaperExecution, TraderEngine } from './engine';
 import { LatencyWindow } from './latency-window';
 import { describeConfigError, parseTraderConfig } from './trader-config';
@@ -57,7 +58,6 @@ const clock: Clock = {
 
 let engine: TraderEngine | null = null;
 let db: TraderDb | null = null;
-let config: TraderConfig | null = null;
 let subscriptions = new Map<string, BusSubscription>();
 let saveTimer: NodeJS.Timeout | null = null;
 const tickLatency = new LatencyWindow();
@@ -243,7 +243,6 @@ async function start(c: TraderConfig, warmupCandles: number): Promise<void> {
   });
   e.start(warm.history);
   engine = e;
-  config = c;
   await subscribe(c);
   saveTimer = setInterval(() => saveSnapshot(true), SNAPSHOT_SAVE_MS);
   const s = e.snapshot();
@@ -260,32 +259,12 @@ async function reload(raw: unknown): Promise<void> {
   if (!r.ok)
     throw new Error(`the new configuration is invalid (${describeConfigError(r)}); keeping the current one`);
   const e = engine;
-  const old = config;
-  if (!e || !old) throw new Error('the trader is still starting');
+  if (!e) throw new Error('the trader is still starting');
   const next = r.config;
-  if (next.venue !== old.venue || next.mode !== old.mode) {
-    throw new Error(
-      `changing the ${next.venue !== old.venue ? 'venue' : 'mode'} needs a restart (stop the trader, then start it); keeping the current configuration`,
-    );
-  }
-  warnVersion(next);
-  // The engine buffers from the moment reload is called; new symbols' subjects are subscribed while it
-  // does, so their first messages wait in the buffer too. Subjects no longer needed go afterwards.
-  const applying = e.reload(next);
-  const bus = await child.bus();
-  const wanted = subjectsOf(next);
-  for (const subject of wanted) {
-    if (!subscriptions.has(subject)) {
-      subscriptions.set(subject, bus.subscribe(subject, subject.endsWith('.top') ? onTop : onTrade));
-    }
-  }
-  try {
-    await applying;
-  } catch (error) {
-    await subscribe(old);
-    throw error;
-  }
-  config = next;
+  warnVersion(next, r.strategy);
+  // The engine refuses what a reload cannot do (another venue or mode, dropping a symbol it holds),
+  // buffers ticks meanwhile and replays them; a symbol added is subscribed once it knows it.
+  await e.reload(next);
   await subscribe(next);
   log(`reloaded: ${next.strategy.id} ${JSON.stringify(next.strategy.params)} on ${next.symbols.join(', ')}`);
 }
@@ -304,12 +283,11 @@ async function stop(reason: string): Promise<void> {
   db = null;
 }
 
-function warnVersion(c: TraderConfig): void {
-  const r = parseTraderConfig(c);
-  if (r.ok && c.strategy.version !== undefined && c.strategy.version !== r.strategy.version) {
+function warnVersion(c: TraderConfig, def: StrategyDefinition): void {
+  if (c.strategy.version !== undefined && c.strategy.version !== def.version) {
     log(
       `warning: the parameters were chosen for ${c.strategy.id} version ${c.strategy.version}; ` +
-        `this is version ${r.strategy.version}, which may decide differently`,
+        `this is version ${def.version}, which may decide differently`,
     );
   }
 }
@@ -319,7 +297,7 @@ if (!parsed.ok) {
   console.error(`trader: configuration ${describeConfigError(parsed)}`);
   process.exit(EXIT_CONFIG_ERROR);
 }
-warnVersion(parsed.config);
+warnVersion(parsed.config, parsed.strategy);
 start(parsed.config, parsed.strategy.warmup(parsed.params)).catch((error: unknown) => {
   console.error(`trader: could not start: ${error instanceof Error ? error.message : String(error)}`);
   // A bad trader.db needs a person (its message says what to do): restarting would not help.
