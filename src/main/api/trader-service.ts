@@ -330,9 +330,12 @@ export class TraderService implements TraderCommands {
       result = await this.sup.request(name, method, params, timeoutMs);
     } catch (error) {
       if (error instanceof ChildRequestError) {
-        throw error.field
-          ? new ApiError('invalid_input', `${error.field}: ${error.message}`, error.field)
-          : new ApiError('conflict', `${name} refused ${method}: ${error.message}`);
+        if (error.field) {
+          const named = error.message.startsWith(`${error.field}:`);
+          const message = named ? error.message : `${error.field}: ${error.message}`;
+          throw new ApiError('invalid_input', message, error.field);
+        }
+        throw new ApiError('conflict', `${name} refused ${method}: ${error.message}`);
       }
       throw error;
     }
