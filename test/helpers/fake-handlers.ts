@@ -6,6 +6,10 @@ import { defaultSettings } from '../../src/shared/settings';
 
 export const fakeService = { name: 'svc', state: 'stopped' } as ServiceInfo;
 
+function noTrader({ name }: { name: string }): never {
+  throw new ApiError('not_found', `no service named "${name}"`, 'name');
+}
+
 export function fakeHandlers(overrides: Partial<Handlers> = {}): Handlers {
   return {
     'app.info': () => ({ name: 'Vigil' }) as never,
@@ -77,6 +81,14 @@ export function fakeHandlers(overrides: Partial<Handlers> = {}): Handlers {
     'optimizer.apply': ({ runId }) => {
       throw new ApiError('not_found', `no optimizer run ${runId}`, 'runId');
     },
+    'trader.state': noTrader,
+    'trader.orders': () => ({ items: [], next: null }),
+    'trader.fills': () => ({ items: [], next: null }),
+    'trader.equity': () => [],
+    'trader.limits': noTrader,
+    'trader.opening': noTrader,
+    'trader.stop': noTrader,
+    'trader.kill': noTrader,
     'settings.get': () => defaultSettings(),
     'settings.update': () => defaultSettings(),
     ...overrides,

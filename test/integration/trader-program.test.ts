@@ -219,7 +219,7 @@ describe('the trader program', () => {
     'paper trades on simulated data, subscribed to exactly its symbols, with orders and fills in trader.db',
     { timeout: 60_000 },
     async () => {
-      await core.supervisor.start(NAME);
+      await core.supervisor.start(NAME, { mode: 'paper' }); // a person's start: its mode confirmed
       await until(() => info().state === 'running', 'the trader running', 30_000);
       const file = traderDbPath(dir.path, NAME);
       expect(existsSync(file)).toBe(true);

@@ -6,7 +6,7 @@
 import { useState } from 'react';
 import type { ServiceInfo } from '../../../../shared/services';
 import { useApi } from '../../connection-context';
-import { traderMode, traderSymbols } from '../../../../shared/service-status';
+import { traderConfirmMode, traderMode, traderSymbols } from '../../../../shared/service-status';
 import { hrefFor } from '../../lib/route';
 import { canAcknowledge, canStart, canStop, isUp } from '../../../../shared/service-actions';
 import { dismissActionError, runServiceAction, useActionsStore } from '../../stores/actions';
@@ -54,7 +54,8 @@ function TraderRow({ service }: { service: ServiceInfo }) {
 
   const start = (): void => {
     setConfirming(null);
-    void runServiceAction(api, name, 'start');
+    // What the dialog named is what is confirmed: the core refuses a trader's start without it.
+    void runServiceAction(api, name, 'start', { mode: traderConfirmMode(service) });
   };
   const stop = (): void => {
     setConfirming(null);
