@@ -132,8 +132,8 @@ export const commands = {
   'services.pause': command<ServiceInfo>()('Pause a running service (the pause message, or SIGSTOP)', byName),
   'services.resume': command<ServiceInfo>()('Resume a paused service', byName),
   'services.reload': command<ServiceInfo>()(
-    'Send a running protocol service new configuration without restarting it',
-    z.object({ name: serviceNameSchema, config: z.unknown() }).strict(),
+    'Send a running protocol service new configuration without restarting it (without config: its saved definition’s)',
+    z.object({ name: serviceNameSchema, config: z.unknown().optional() }).strict(),
   ),
   'services.acknowledge': command<ServiceInfo>()(
     'Acknowledge a fatal service so it can be started again',

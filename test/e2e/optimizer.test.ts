@@ -17,6 +17,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { OptimizerRun, StrategyInfo } from '../../src/shared/optimizer-api';
 import type { MarketSeriesResult } from '../../src/shared/market-api';
 import type { ServiceInfo } from '../../src/shared/services';
+import type { TraderSnapshot } from '../../src/shared/trader-api';
 import { installFakeVigil, type FakeVigilRecord } from './support/fake-optimizer';
 import { collectPageErrors } from './support/page-errors';
 import { byTestId, screenshot, text, uiSession } from './support/ui-session';
@@ -199,7 +200,7 @@ async function exploreResults(
   await byTestId(page, 'optimizer-apply-button').click();
   await byTestId(page, 'optimizer-apply-dialog-ok').click();
   await byTestId(page, 'optimizer-apply-done').waitFor();
-  expect(await text(page, 'optimizer-apply-done')).toContain(`take effect when ${opts.trader} reloads`);
+  expect(await text(page, 'optimizer-apply-done')).toContain(`written into ${opts.trader}’s configuration`);
   await byTestId(page, 'optimizer-apply-current').filter({ hasText: opts.trader }).waitFor();
   return { trialId, params: dialogParams };
 }
@@ -445,15 +446,8 @@ describe('the Optimizer page on the headless server', () => {
     const optimizer = services.find((s) => s.kind === 'optimizer');
     expect(optimizer, 'a service of kind optimizer').toBeDefined();
     if (optimizer!.state !== 'running') await call('services.start', { name: optimizer!.name });
-    // A trader to apply to (never started: applying only writes its configuration).
-    await call('services.add', {
-      definition: {
-        name: 'e2e-trader',
-        kind: 'trader',
-        description: 'e2e: receives a strategy, never started',
-        program: { type: 'command', command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'] },
-      },
-    });
+    // The demo's paper trader receives the result, running: the new parameters are taken by a reload.
+    await call('services.start', { name: 'trader', confirm: { mode: 'paper' } });
 
     // Wait for about two minutes of 1 s candles from the demo's simulated Binance spot market.
     let first = 0;
@@ -506,10 +500,10 @@ describe('the Optimizer page on the headless server', () => {
       x: 'fast',
       y: 'slow',
       cells: 9,
-      trader: 'e2e-trader',
+      trader: 'trader',
       strategyLabel: 'ma-crossover',
     });
-    const trader = await call<ServiceInfo>('services.get', { name: 'e2e-trader' });
+    const trader = await call<ServiceInfo>('services.get', { name: 'trader' });
     const strategy = (
       trader.definition.config as { strategy?: { id: string; params: Record<string, number> } }
     ).strategy;
@@ -517,6 +511,20 @@ describe('the Optimizer page on the headless server', () => {
     for (const [name, value] of Object.entries(strategy!.params)) {
       if (name === 'fast' || name === 'slow') expect(params).toContain(`${name} ${value}`);
     }
+    // Saved, not yet live: the running trader takes it when a person reloads it from here.
+    expect(trader.pendingChanges).toBe(true);
+    await byTestId(page, 'optimizer-apply-reload').click();
+    await expect
+      .poll(
+        async () => {
+          const state = await call<TraderSnapshot>('trader.state', { name: 'trader' });
+          return state.strategy.source?.runId === id && !state.reloading ? state.strategy.params : null;
+        },
+        { timeout: 60_000, interval: 500 },
+      )
+      .toEqual(expect.objectContaining({ fast: strategy!.params.fast, slow: strategy!.params.slow }));
+    expect((await call<ServiceInfo>('services.get', { name: 'trader' })).pendingChanges).toBe(false);
+    await call('services.stop', { name: 'trader' });
     expect(errors).toEqual([]);
   }, 420_000);
 });

@@ -299,6 +299,16 @@ describe('supervisor with real processes', () => {
     await s.resume('py');
     await s.reload('py', { threshold: 3 });
     await until('ready after reload', () => s.get('py').state === 'running');
+    // A saved config change is pending until a reload without config sends the saved one.
+    const { definition } = s.get('py');
+    expect(s.update('py', { ...definition, config: { threshold: 7 } }).pendingChanges).toBe(true);
+    await s.reload('py');
+    const reloaded = await until('ready with the saved config', () => {
+      const info = s.get('py');
+      const detail = info.detail as { config?: unknown } | null;
+      return info.state === 'running' && JSON.stringify(detail?.config) === '{"threshold":7}' ? info : null;
+    });
+    expect(reloaded.pendingChanges).toBe(false);
     const stopped = await s.stop('py');
     expect(stopped.lastExit).toMatchObject({ code: 0 });
   });

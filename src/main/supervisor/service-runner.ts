@@ -124,6 +124,8 @@ export class ServiceRunner {
   private rssBytes: number | null = null;
   private detail: unknown = null;
   private pendingChanges = false;
+  /** What the running process was launched with, its config as it last reloaded it. */
+  private running: ServiceDefinition | null = null;
   private hardSamples = 0;
   private softWarned = false;
   private probeFailures = 0;
@@ -266,14 +268,22 @@ export class ServiceRunner {
     });
   }
 
-  reload(config: unknown): Promise<ServiceInfo> {
+  /**
+   * Sends `config` to the running program; without one, the definition's own (a saved change, such as
+   * parameters applied from the optimizer, taken live).
+   */
+  reload(config?: unknown): Promise<ServiceInfo> {
     return this.serialize(async () => {
       if (this.state !== 'running')
         throw new ApiError('conflict', `${this.name} is ${this.state}, not running`);
       if (this.def.protocol !== 'vigil') {
         throw new ApiError('conflict', `${this.name} does not speak the vigil protocol: restart it instead`);
       }
-      this.run?.handle.send({ type: 'reload', config });
+      const sent = config === undefined ? this.def.config : config;
+      this.run?.handle.send({ type: 'reload', config: sent });
+      if (this.running)
+        this.running = { ...this.running, config: (sent ?? null) as ServiceDefinition['config'] };
+      this.pendingChanges = this.differsFromRunning();
       this.clearTimer('reset');
       this.transition('reloading', 'reloading its configuration');
       this.armStartTimeout();
@@ -300,9 +310,15 @@ export class ServiceRunner {
    */
   update(def: ServiceDefinition, appliedLive = false): ServiceInfo {
     this.def = def;
-    if (!appliedLive || this.run === null) this.pendingChanges = this.run !== null;
+    if (appliedLive && this.running) this.running = { ...this.running, config: def.config };
+    this.pendingChanges = this.differsFromRunning();
     this.deps.hooks.changed?.(this.info());
     return this.info();
+  }
+
+  /** Something in the definition the running process does not have yet. */
+  private differsFromRunning(): boolean {
+    return this.run !== null && JSON.stringify(this.def) !== JSON.stringify(this.running);
   }
 
   /** Resolves when the service is running, or rejects when it settles anywhere else. */
@@ -381,6 +397,7 @@ export class ServiceRunner {
     this.clearTimer('backoff');
     this.nextRestartAt = null;
     this.pendingChanges = false;
+    this.running = this.def;
     this.startedAt = Date.now();
     this.readyAt = null;
     this.health = null;

@@ -250,7 +250,7 @@ export class Supervisor {
     return this.find(name).resume();
   }
 
-  reload(name: string, config: unknown): Promise<ServiceInfo> {
+  reload(name: string, config?: unknown): Promise<ServiceInfo> {
     return this.find(name).reload(config);
   }
 

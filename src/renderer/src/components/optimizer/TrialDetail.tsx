@@ -318,6 +318,18 @@ function ApplyToTrader({ run, trial }: { run: OptimizerRun; trial: OptimizerTria
         ? `${label} is at version ${strategy.version} now; this search measured version ${run.strategyVersion}: run it again to apply a result.`
         : null;
 
+  const appliedTo = applied ? traders.find((t) => t.name === applied.service) : undefined;
+  const [reloading, setReloading] = useState(false);
+  const reload = async (name: string): Promise<void> => {
+    setReloading(true);
+    setError(null);
+    // Without config: the saved definition's, the one just written.
+    const r = await api.services.reload({ name });
+    setReloading(false);
+    if (r.ok) useServicesStore.getState().upsert(r.result);
+    else setError(r.error);
+  };
+
   const apply = async (): Promise<void> => {
     if (!service) return;
     setConfirming(false);
@@ -384,10 +396,29 @@ function ApplyToTrader({ run, trial }: { run: OptimizerRun; trial: OptimizerTria
         </>
       )}
       {applied && (
-        <p className="form-note" role="status" data-testid="optimizer-apply-done">
+        <div className="form-note" role="status" data-testid="optimizer-apply-done">
           Trial {applied.trialId}’s parameters are written into {applied.service}’s configuration
-          (config.strategy). They take effect when {applied.service} reloads; until then it trades as before.
-        </p>
+          (config.strategy).{' '}
+          {appliedTo?.state === 'running' ? (
+            <>
+              {applied.service} trades as before until it reloads them (it buffers market data meanwhile and
+              misses nothing).{' '}
+              <button
+                type="button"
+                className="btn btn-small"
+                data-testid="optimizer-apply-reload"
+                disabled={reloading}
+                onClick={() => void reload(applied.service)}
+              >
+                {reloading ? 'Reloading…' : `Reload ${applied.service} now`}
+              </button>
+            </>
+          ) : appliedTo?.state === 'reloading' ? (
+            <>{applied.service} is reloading them.</>
+          ) : (
+            <>{applied.service} uses them from its next start.</>
+          )}
+        </div>
       )}
       {error && (
         <div className="feed-problem">
