@@ -33,6 +33,23 @@ import {
 import { serviceDefinitionInputSchema } from './service-definition';
 import { alertKinds, serviceStates } from './services';
 import { settingsPatchSchema, type Settings } from './settings';
+import {
+  traderConfirmSchema,
+  traderEquityInput,
+  traderFillsInput,
+  traderKillInput,
+  traderLimitsInput,
+  traderOpeningInput,
+  traderOrdersInput,
+  traderStateInput,
+  traderStopInput,
+  type TraderEquityPoint,
+  type TraderFill,
+  type TraderOrder,
+  type TraderPage,
+  type TraderSnapshot,
+  type TraderUpdateEvent,
+} from './trader-api';
 import type {
   BuiltinProgram,
   LogLine,
@@ -66,6 +83,8 @@ function event<P>(description: string): EventSpec<P> {
 
 const noInput = z.object({}).strict();
 const byName = z.object({ name: serviceNameSchema }).strict();
+/** Starting a trader needs a person's confirmation of its mode. */
+const startInput = z.object({ name: serviceNameSchema, confirm: traderConfirmSchema.optional() }).strict();
 const logsInput = z
   .object({
     name: serviceNameSchema,
@@ -98,12 +117,12 @@ export const commands = {
   'app.info': command<AppInfo>()('Version, mode and runtime of this Vigil instance', noInput),
   'services.list': command<ServiceInfo[]>()('Every configured service with its live state', noInput),
   'services.get': command<ServiceInfo>()('One service with its live state', byName),
-  'services.start': command<ServiceInfo>()('Start a service (no-op if it is already up)', byName),
+  'services.start': command<ServiceInfo>()('Start a service (no-op if it is already up)', startInput),
   'services.stop': command<ServiceInfo>()(
     'Stop a service gracefully, killing it after its stop timeout',
     byName,
   ),
-  'services.restart': command<ServiceInfo>()('Stop then start a service', byName),
+  'services.restart': command<ServiceInfo>()('Stop then start a service', startInput),
   'services.pause': command<ServiceInfo>()('Pause a running service (the pause message, or SIGSTOP)', byName),
   'services.resume': command<ServiceInfo>()('Resume a paused service', byName),
   'services.reload': command<ServiceInfo>()(
@@ -234,6 +253,23 @@ export const commands = {
     'Write a trial’s parameters into a trader service’s configuration (config.strategy); the trader applies it on reload',
     optimizerApplyInput,
   ),
+  'trader.state': command<TraderSnapshot>()('A trader’s positions, orders, P&L and blocks', traderStateInput),
+  'trader.orders': command<TraderPage<TraderOrder>>()(
+    'A trader’s orders, newest first, paged',
+    traderOrdersInput,
+  ),
+  'trader.fills': command<TraderPage<TraderFill>>()(
+    'A trader’s fills, newest first, paged',
+    traderFillsInput,
+  ),
+  'trader.equity': command<TraderEquityPoint[]>()('A trader’s equity curve, downsampled', traderEquityInput),
+  'trader.limits': command<TraderSnapshot>()('Change a trader’s risk limits', traderLimitsInput),
+  'trader.opening': command<TraderSnapshot>()('Stop or resume opening positions', traderOpeningInput),
+  'trader.stop': command<ServiceInfo>()(
+    'Stop a trader, flattening first or keeping positions',
+    traderStopInput,
+  ),
+  'trader.kill': command<TraderSnapshot>()('The kill switch: cancel, flatten, stop opening', traderKillInput),
   'settings.get': command<Settings>()('All settings', noInput),
   'settings.update': command<Settings>()(
     'Change some settings; the rest stay as they are',
@@ -266,6 +302,7 @@ export const events = {
   'optimizer.progress': event<OptimizerProgressEvent>(
     'A search moved on: trials done of total, ETA and best so far (at most twice a second per run, and at every status change)',
   ),
+  'trader.update': event<TraderUpdateEvent>('A trader’s snapshot, at most 4 times a second'),
   'market.top': event<MarketTopEvent>(
     'Best bid/ask that changed, batched at most 4 times a second; market data crosses to Vigil only while some client subscribes',
   ),

@@ -6,6 +6,10 @@ import { defaultSettings } from '../../src/shared/settings';
 
 export const fakeService = { name: 'svc', state: 'stopped' } as ServiceInfo;
 
+const traderUnavailable = (): never => {
+  throw new ApiError('unavailable', 'no trader here');
+};
+
 export function fakeHandlers(overrides: Partial<Handlers> = {}): Handlers {
   return {
     'app.info': () => ({ name: 'Vigil' }) as never,
@@ -77,6 +81,14 @@ export function fakeHandlers(overrides: Partial<Handlers> = {}): Handlers {
     'optimizer.apply': ({ runId }) => {
       throw new ApiError('not_found', `no optimizer run ${runId}`, 'runId');
     },
+    'trader.state': traderUnavailable,
+    'trader.orders': traderUnavailable,
+    'trader.fills': traderUnavailable,
+    'trader.equity': traderUnavailable,
+    'trader.limits': traderUnavailable,
+    'trader.opening': traderUnavailable,
+    'trader.stop': traderUnavailable,
+    'trader.kill': traderUnavailable,
     'settings.get': () => defaultSettings(),
     'settings.update': () => defaultSettings(),
     ...overrides,

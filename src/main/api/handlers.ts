@@ -13,6 +13,7 @@ import type { ConfigService } from './config-service';
 import type { HistoryService } from './history-service';
 import type { MarketService } from './market-service';
 import type { Handlers } from './router';
+import { ApiError } from '../../shared/errors';
 
 /** The optimizer's side of the API (src/main/api/optimizer-service.ts). */
 export interface OptimizerCommands {
@@ -35,6 +36,10 @@ export interface HandlerDeps {
   optimizer: OptimizerCommands;
   programs: () => BuiltinProgram[];
 }
+
+const unavailable = (): never => {
+  throw new ApiError('unavailable', 'the trader commands are not wired yet');
+};
 
 export function createHandlers({
   appInfo,
@@ -82,6 +87,15 @@ export function createHandlers({
     'optimizer.trials': (q) => o.trials(q),
     'optimizer.trial': ({ runId, trialId }) => o.trial(runId, trialId),
     'optimizer.apply': ({ runId, trialId, service }) => o.apply(runId, trialId, service),
+    // Placeholders until the trader core (C1) lands: the UI branch only needs the contract.
+    'trader.state': unavailable,
+    'trader.orders': unavailable,
+    'trader.fills': unavailable,
+    'trader.equity': unavailable,
+    'trader.limits': unavailable,
+    'trader.opening': unavailable,
+    'trader.stop': unavailable,
+    'trader.kill': unavailable,
     'settings.get': () => c.settings(),
     'settings.update': ({ patch }) => c.updateSettings(patch),
   };

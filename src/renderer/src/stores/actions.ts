@@ -5,6 +5,7 @@
 import { create } from 'zustand';
 import type { VigilApi } from '../../../shared/client';
 import type { ApiErrorShape } from '../../../shared/errors';
+import type { TraderConfirm } from '../../../shared/trader-api';
 import { useServicesStore } from './services';
 
 export type ServiceAction = 'start' | 'stop' | 'restart' | 'pause' | 'resume' | 'acknowledge';
@@ -16,13 +17,22 @@ interface ActionsStore {
 
 export const useActionsStore = create<ActionsStore>()(() => ({ busy: {}, errors: {} }));
 
-export async function runServiceAction(api: VigilApi, name: string, action: ServiceAction): Promise<void> {
+/** `confirm`: a person confirmed starting a trader in this mode (a trader does not start without it). */
+export async function runServiceAction(
+  api: VigilApi,
+  name: string,
+  action: ServiceAction,
+  confirm?: TraderConfirm,
+): Promise<void> {
   if (useActionsStore.getState().busy[name]) return;
   useActionsStore.setState((s) => ({
     busy: { ...s.busy, [name]: action },
     errors: { ...s.errors, [name]: undefined },
   }));
-  const res = await api.services[action]({ name });
+  const res =
+    confirm !== undefined && (action === 'start' || action === 'restart')
+      ? await api.services[action]({ name, confirm })
+      : await api.services[action]({ name });
   if (res.ok) useServicesStore.getState().upsert(res.result);
   useActionsStore.setState((s) => ({
     busy: { ...s.busy, [name]: undefined },
