@@ -25,15 +25,17 @@ export const CLI_USAGE = `Usage: vigil <command> [options]
 
 Commands:
   status                        every service, like \`pm2 list\`, and the overall status
-  start <service>               start a service (and what it depends on)
+  start <service>               start a service (and what it depends on); a trader needs
+                                --confirm paper|live, naming the mode it trades in
   stop <service>                stop a service gracefully
-  restart <service>             stop, then start a service
+  restart <service>             stop, then start a service  [--confirm paper|live for a trader]
   logs <service>                the last lines of its output  [--lines N] [--stream out|err|vigil] [--follow]
   events                        state transitions, oldest first  [--since T] [--service S] [--limit N]
   config export                 the whole configuration  [--format yaml|json] [--output FILE]
   config import <file|->        replace the configuration; lists the changes and asks first
                                 [--format yaml|json] [--dry-run] [--yes]
   trade start|stop [<service>]  start or stop the trader; asks first, naming its mode and symbols  [--yes]
+  trader [<service>]            the trader's state: mode, equity, P&L, positions, working orders, blocks
 
 Options:
   --url URL      the Vigil server (default: VIGIL_URL, else ${DEFAULT_URL}); the URL it prints,
@@ -41,6 +43,7 @@ Options:
   --token T      access token (default: VIGIL_TOKEN, else the token in the URL)
   --json         machine-readable output: the control API's result as JSON (logs: one line per JSON object)
   -y, --yes      do not ask before trading or importing a configuration
+  --confirm M    start/restart: the trader's mode (paper or live), as a person's confirmation
   -f, --follow   logs: keep printing new lines until interrupted
   -n, --lines N  logs: how many lines (default 50, at most 2000)
   --since T      events: since a time: 30s, 15m, 2h, 7d ago, or an ISO date/time
@@ -53,12 +56,14 @@ export class UsageError extends Error {}
 
 export type CliCommand =
   | { name: 'status' }
-  | { name: 'service'; action: 'start' | 'stop' | 'restart'; service: string }
+  | { name: 'service'; action: 'stop'; service: string }
+  | { name: 'service'; action: 'start' | 'restart'; service: string; confirm: 'paper' | 'live' | null }
   | { name: 'logs'; service: string; lines: number; stream: 'out' | 'err' | 'vigil' | null; follow: boolean }
   | { name: 'events'; since: number | null; service: string | null; limit: number }
   | { name: 'config-export'; format: 'yaml' | 'json'; output: string | null }
   | { name: 'config-import'; file: string; format: 'yaml' | 'json' | null; dryRun: boolean }
-  | { name: 'trade'; action: 'start' | 'stop'; service: string | null };
+  | { name: 'trade'; action: 'start' | 'stop'; service: string | null }
+  | { name: 'trader'; service: string | null };
 
 export interface CliArgs {
   command: CliCommand | null;
@@ -86,6 +91,7 @@ const options = {
   format: { type: 'string' },
   output: { type: 'string', short: 'o' },
   'dry-run': { type: 'boolean' },
+  confirm: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -95,15 +101,16 @@ const GLOBAL: OptionName[] = ['url', 'token', 'json', 'help'];
 /** The options each command takes, besides the global ones. */
 const commandOptions: Record<string, OptionName[]> = {
   status: [],
-  start: [],
+  start: ['confirm'],
   stop: [],
-  restart: [],
+  restart: ['confirm'],
   logs: ['follow', 'lines', 'stream'],
   events: ['since', 'service', 'limit'],
   'config export': ['format', 'output'],
   'config import': ['format', 'dry-run', 'yes'],
   'trade start': ['yes'],
   'trade stop': ['yes'],
+  trader: [],
 };
 
 export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, now = Date.now()): CliArgs {
@@ -158,11 +165,23 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv, no
       expect([]);
       command = { name: 'status' };
       break;
-    case 'start':
     case 'stop':
-    case 'restart':
       expect(['<service>']);
       command = { name: 'service', action: key, service: args[0]! };
+      break;
+    case 'start':
+    case 'restart':
+      expect(['<service>']);
+      command = {
+        name: 'service',
+        action: key,
+        service: args[0]!,
+        confirm: oneOf('--confirm', values.confirm, ['paper', 'live'] as const),
+      };
+      break;
+    case 'trader':
+      expect(['[<service>]'], 1);
+      command = { name: 'trader', service: args[0] ?? null };
       break;
     case 'logs':
       expect(['<service>']);

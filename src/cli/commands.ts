@@ -7,10 +7,17 @@ import type { VigilApi } from '../shared/client';
 import type { ConfigChange } from '../shared/config';
 import type { Envelope } from '../shared/errors';
 import type { EventRecord } from '../shared/history';
-import { isTrading, memoryBand, overallStatus, traderMode, traderSymbols } from '../shared/service-status';
+import {
+  isTrading,
+  memoryBand,
+  overallStatus,
+  traderConfirmMode,
+  traderMode,
+  traderSymbols,
+} from '../shared/service-status';
 import type { LogLine, ServiceInfo } from '../shared/services';
 import { EXIT, type CliArgs, type CliCommand } from './args';
-import { eventView, logLineView, serviceLine, statusView, type Style } from './format';
+import { eventView, logLineView, serviceLine, statusView, traderView, type Style } from './format';
 
 export interface CliIo {
   out(text: string): void;
@@ -48,7 +55,7 @@ export async function runCommand(command: CliCommand, ctx: RunContext): Promise<
     case 'status':
       return status(ctx);
     case 'service':
-      return serviceAction(ctx, command.action, command.service);
+      return serviceAction(ctx, command);
     case 'logs':
       return logs(ctx, command);
     case 'events':
@@ -59,6 +66,8 @@ export async function runCommand(command: CliCommand, ctx: RunContext): Promise<
       return configImport(ctx, command);
     case 'trade':
       return trade(ctx, command);
+    case 'trader':
+      return traderState(ctx, command);
   }
 }
 
@@ -70,7 +79,14 @@ function unwrap<T>(envelope: Envelope<T>, service?: string): T {
     code === 'invalid_input' && field === 'name' && service !== undefined
       ? `"${service}" is not a service name: it ${message.replace(/^name: /, '')}`
       : message;
-  throw new CommandError(text, code === 'unavailable' ? EXIT.unreachable : EXIT.failed);
+  throw new CommandError(
+    text,
+    code === 'unavailable'
+      ? EXIT.unreachable
+      : code === 'confirmation-required'
+        ? EXIT.declined
+        : EXIT.failed,
+  );
 }
 
 const json = (value: unknown): string => JSON.stringify(value, null, 2);
@@ -89,10 +105,21 @@ async function status({ api, io, args }: RunContext): Promise<number> {
 
 async function serviceAction(
   { api, io, args }: RunContext,
-  action: 'start' | 'stop' | 'restart',
-  name: string,
+  c: Extract<CliCommand, { name: 'service' }>,
 ): Promise<number> {
-  const info = unwrap(await api.services[action]({ name }), name);
+  const name = c.service;
+  const reply =
+    c.action === 'stop'
+      ? await api.services.stop({ name })
+      : await api.services[c.action]({ name, ...(c.confirm ? { confirm: { mode: c.confirm } } : {}) });
+  if (!reply.ok && reply.error.code === 'confirmation-required') {
+    // Say how: the flag that confirms what this trader trades.
+    const info = await api.services.get({ name });
+    const mode = info.ok ? traderConfirmMode(info.result) : null;
+    const how = mode ? ` (vigil ${c.action} ${name} --confirm ${mode})` : '';
+    throw new CommandError(`${reply.error.message}${how}`, EXIT.declined);
+  }
+  const info = unwrap(reply, name);
   io.out(args.json ? json(info) : serviceLine(info));
   return EXIT.ok;
 }
@@ -232,12 +259,31 @@ async function trade(
   }
   const question = c.action === 'start' ? `Start trading: ${what}?` : `Stop trading: ${what}?`;
   if (!args.yes && !(await io.ask(question))) return declined(io);
-  const info = unwrap(await api.services[c.action]({ name: trader.name }));
+  // Confirmed (asked, or --yes): the mode the question named goes with the start.
+  const info = unwrap(
+    c.action === 'start'
+      ? await api.services.start({ name: trader.name, confirm: { mode: traderConfirmMode(trader) } })
+      : await api.services.stop({ name: trader.name }),
+  );
   io.out(args.json ? json(info) : serviceLine(info));
   return EXIT.ok;
 }
 
-function pickTrader(services: readonly ServiceInfo[], name: string | null): ServiceInfo {
+async function traderState(
+  { api, io, args }: RunContext,
+  c: Extract<CliCommand, { name: 'trader' }>,
+): Promise<number> {
+  const name = c.service ?? pickTrader(unwrap(await api.services.list()), null, 'trader').name;
+  const snapshot = unwrap(await api.trader.state({ name }), name);
+  io.out(args.json ? json(snapshot) : traderView(snapshot, io.style));
+  return EXIT.ok;
+}
+
+function pickTrader(
+  services: readonly ServiceInfo[],
+  name: string | null,
+  usage = 'trade start',
+): ServiceInfo {
   if (name !== null) {
     const s = services.find((x) => x.name === name);
     if (!s) throw new CommandError(`no service named "${name}"`, EXIT.failed);
@@ -249,7 +295,7 @@ function pickTrader(services: readonly ServiceInfo[], name: string | null): Serv
   if (traders.length === 0) throw new CommandError('no trader service is configured', EXIT.failed);
   if (traders.length > 1)
     throw new CommandError(
-      `there are several traders (${traders.map((t) => t.name).join(', ')}): name one, e.g. vigil trade start ${traders[0]!.name}`,
+      `there are several traders (${traders.map((t) => t.name).join(', ')}): name one, e.g. vigil ${usage} ${traders[0]!.name}`,
       EXIT.usage,
     );
   return traders[0]!;

@@ -4,6 +4,7 @@ import { formatDuration } from '../shared/format';
 import type { EventRecord } from '../shared/history';
 import type { OverallStatus } from '../shared/service-status';
 import type { LogLine, ServiceInfo } from '../shared/services';
+import type { TraderSnapshot } from '../shared/trader-api';
 
 export interface Style {
   color: boolean;
@@ -121,4 +122,70 @@ export function eventView(e: EventRecord, style: Style): string {
 /** A service after start/stop/restart, in a line. */
 export function serviceLine(s: ServiceInfo): string {
   return `${s.name}: ${s.state}${s.pid === null ? '' : ` (pid ${s.pid})`}${s.reason ? ` · ${s.reason}` : ''}`;
+}
+
+const money = (n: number): string =>
+  n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const signed = (n: number): string => `${n > 0 ? '+' : n < 0 ? '-' : ''}${money(Math.abs(n))}`;
+const price = (n: number | null): string =>
+  n === null ? '-' : n.toLocaleString('en-US', { maximumSignificantDigits: 8 });
+
+/** A trader's state: what it trades and how, its money, why it may not open, positions and orders. */
+export function traderView(t: TraderSnapshot, style: Style): string {
+  const pnl = (n: number): string => paint(style, n < 0 ? 'red' : n > 0 ? 'green' : 'grey', signed(n));
+  const a = t.account;
+  const st = t.strategy;
+  const params = Object.entries(st.params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  const source = st.source ? `optimizer run ${st.source.runId}, trial ${st.source.trialId}` : 'set by hand';
+  const lines = [
+    `${paint(style, 'bold', t.service)} · ${paint(style, t.mode === 'live' ? 'red' : 'yellow', t.mode.toUpperCase())} · ` +
+      `${t.running ? paint(style, 'green', t.reloading ? 'running (reloading)' : 'running') : paint(style, 'grey', 'not running')} · ` +
+      `${t.venue} ${t.resolution} · ${st.id} v${st.version}${params ? ` (${params})` : ''}, ${source}` +
+      (st.warmupLeft > 0 ? ` · warming up: ${st.warmupLeft} candles to go` : ''),
+    `equity ${money(a.equity)} (from ${money(a.initialEquity)}) · day ${pnl(a.dayPnl)} · realized ${pnl(a.realizedPnl)} · ` +
+      `unrealized ${pnl(a.unrealizedPnl)} · fees ${money(a.fees)}`,
+    t.blocks.length === 0
+      ? 'opening positions: allowed'
+      : `opening positions: ${paint(style, 'yellow', `blocked (${t.blocks.join(', ')})`)}` +
+        (t.feedProblem ? ` · ${t.feedProblem}` : ''),
+    `limits: position ≤ ${money(t.limits.maxPositionNotional)}, order ≤ ${money(t.limits.maxOrderNotional)}, ` +
+      `${t.limits.maxOrdersPerMinute} orders/min, daily loss ≤ ${money(t.limits.maxDailyLoss)}`,
+  ];
+  const open = t.positions.filter((p) => p.qty !== 0);
+  lines.push(
+    open.length === 0
+      ? 'positions: none (flat)'
+      : table(
+          ['symbol', 'qty', 'avg price', 'mark', 'unrealized', 'realized'],
+          open.map((p) => [
+            { text: p.symbol },
+            { text: String(p.qty) },
+            { text: price(p.avgPrice) },
+            { text: price(p.mark) },
+            { text: signed(p.unrealizedPnl) },
+            { text: signed(p.realizedPnl) },
+          ]),
+          style,
+        ),
+  );
+  lines.push(
+    t.workingOrders.length === 0
+      ? 'working orders: none'
+      : table(
+          ['order', 'symbol', 'side', 'qty', 'filled', 'status', 'reason'],
+          t.workingOrders.map((o) => [
+            { text: o.clientOrderId },
+            { text: o.symbol },
+            { text: o.side },
+            { text: String(o.qty) },
+            { text: String(o.filledQty) },
+            { text: o.status },
+            { text: o.reason },
+          ]),
+          style,
+        ),
+  );
+  return lines.join('\n');
 }

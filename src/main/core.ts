@@ -13,6 +13,7 @@ import { createHandlers } from './api/handlers';
 import { OptimizerService } from './api/optimizer-service';
 import { HistoryService } from './api/history-service';
 import { MarketService } from './api/market-service';
+import { TraderService } from './api/trader-service';
 import { createObservability, type Observability } from './api/observability';
 import { createRouter, type Router } from './api/router';
 import { moveAside } from './store/database';
@@ -126,6 +127,9 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     // Parameter searches: stored here, computed by the optimizer service; resumes what a crash left.
     const optimizer = new OptimizerService({ repo: s.optimizer, supervisor, events });
 
+    // Traders: their commands, events, alerts and market-data health; a stopped one read from trader.db.
+    const trader = new TraderService({ dataDir: opts.dataDir, supervisor, events });
+
     const startedAt = Date.now();
     const info = (): AppInfo => ({
       name: 'Vigil',
@@ -147,6 +151,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
         config: configService,
         market,
         optimizer,
+        trader,
         programs: () => builtinPrograms(opts.servicesDir),
       }),
     );
@@ -154,6 +159,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       app: info,
       services: () => supervisor.list(),
       optimizer: () => optimizer.summary(),
+      traders: () => trader.live(),
     });
     let closing: Promise<void> | null = null;
     return {
@@ -169,6 +175,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
           await market.close();
           await supervisor.close();
           optimizer.close();
+          trader.close();
           s.close();
           lock.release();
         })()),

@@ -33,6 +33,15 @@ import {
 import { serviceDefinitionInputSchema } from './service-definition';
 import { alertKinds, serviceStates } from './services';
 import { settingsPatchSchema, type Settings } from './settings';
+import type {
+  BuiltinProgram,
+  LogLine,
+  MetricsSample,
+  ServiceAlertEvent,
+  ServiceInfo,
+  ServiceTransitionEvent,
+} from './services';
+import { serviceNameSchema } from './services';
 import {
   traderConfirmSchema,
   traderEquityInput,
@@ -50,15 +59,6 @@ import {
   type TraderSnapshot,
   type TraderUpdateEvent,
 } from './trader-api';
-import type {
-  BuiltinProgram,
-  LogLine,
-  MetricsSample,
-  ServiceAlertEvent,
-  ServiceInfo,
-  ServiceTransitionEvent,
-} from './services';
-import { serviceNameSchema } from './services';
 
 interface CommandSpec<I extends z.ZodType, R> {
   description: string;
@@ -83,7 +83,7 @@ function event<P>(description: string): EventSpec<P> {
 
 const noInput = z.object({}).strict();
 const byName = z.object({ name: serviceNameSchema }).strict();
-/** Starting a trader needs a person's confirmation of its mode. */
+/** A trader starts only with a person's confirmation of its mode; other services ignore `confirm`. */
 const startInput = z.object({ name: serviceNameSchema, confirm: traderConfirmSchema.optional() }).strict();
 const logsInput = z
   .object({
@@ -117,12 +117,18 @@ export const commands = {
   'app.info': command<AppInfo>()('Version, mode and runtime of this Vigil instance', noInput),
   'services.list': command<ServiceInfo[]>()('Every configured service with its live state', noInput),
   'services.get': command<ServiceInfo>()('One service with its live state', byName),
-  'services.start': command<ServiceInfo>()('Start a service (no-op if it is already up)', startInput),
+  'services.start': command<ServiceInfo>()(
+    'Start a service (no-op if it is already up); a trader needs confirm: { mode } naming its mode (paper or live)',
+    startInput,
+  ),
   'services.stop': command<ServiceInfo>()(
     'Stop a service gracefully, killing it after its stop timeout',
     byName,
   ),
-  'services.restart': command<ServiceInfo>()('Stop then start a service', startInput),
+  'services.restart': command<ServiceInfo>()(
+    'Stop then start a service; a trader needs confirm: { mode } naming its mode (paper or live)',
+    startInput,
+  ),
   'services.pause': command<ServiceInfo>()('Pause a running service (the pause message, or SIGSTOP)', byName),
   'services.resume': command<ServiceInfo>()('Resume a paused service', byName),
   'services.reload': command<ServiceInfo>()(
@@ -253,23 +259,38 @@ export const commands = {
     'Write a trial’s parameters into a trader service’s configuration (config.strategy); the trader applies it on reload',
     optimizerApplyInput,
   ),
-  'trader.state': command<TraderSnapshot>()('A trader’s positions, orders, P&L and blocks', traderStateInput),
+  'trader.state': command<TraderSnapshot>()(
+    'A trader’s positions, orders, P&L and blocks: live while it runs, else from its database (running: false), or from its configuration if it never ran',
+    traderStateInput,
+  ),
   'trader.orders': command<TraderPage<TraderOrder>>()(
-    'A trader’s orders, newest first, paged',
+    'A trader’s orders from its database, newest first, paged',
     traderOrdersInput,
   ),
   'trader.fills': command<TraderPage<TraderFill>>()(
-    'A trader’s fills, newest first, paged',
+    'A trader’s fills from its database, newest first, paged',
     traderFillsInput,
   ),
-  'trader.equity': command<TraderEquityPoint[]>()('A trader’s equity curve, downsampled', traderEquityInput),
-  'trader.limits': command<TraderSnapshot>()('Change a trader’s risk limits', traderLimitsInput),
-  'trader.opening': command<TraderSnapshot>()('Stop or resume opening positions', traderOpeningInput),
-  'trader.stop': command<ServiceInfo>()(
-    'Stop a trader, flattening first or keeping positions',
+  'trader.equity': command<TraderEquityPoint[]>()(
+    'A trader’s equity curve from its database, oldest first, at most maxPoints points (the last of each interval)',
+    traderEquityInput,
+  ),
+  'trader.limits': command<TraderSnapshot>()(
+    'Change a trader’s risk limits: kept in its configuration, and applied at once while it runs',
+    traderLimitsInput,
+  ),
+  'trader.opening': command<TraderSnapshot>()(
+    'Stop (allowed: false) or resume opening positions on a running trader; closing is always allowed',
+    traderOpeningInput,
+  ),
+  'trader.stop': command<TraderSnapshot>()(
+    'Stop a trader; with flatten, it first cancels its orders and closes every position (and keeps running if that fails)',
     traderStopInput,
   ),
-  'trader.kill': command<TraderSnapshot>()('The kill switch: cancel, flatten, stop opening', traderKillInput),
+  'trader.kill': command<TraderSnapshot>()(
+    'The kill switch: cancel every working order, flatten every position, stop opening (until resumed)',
+    traderKillInput,
+  ),
   'settings.get': command<Settings>()('All settings', noInput),
   'settings.update': command<Settings>()(
     'Change some settings; the rest stay as they are',
@@ -302,7 +323,9 @@ export const events = {
   'optimizer.progress': event<OptimizerProgressEvent>(
     'A search moved on: trials done of total, ETA and best so far (at most twice a second per run, and at every status change)',
   ),
-  'trader.update': event<TraderUpdateEvent>('A trader’s snapshot, at most 4 times a second'),
+  'trader.update': event<TraderUpdateEvent>(
+    'A trader’s snapshot: at most 4 times a second while it runs and at every order, fill or block change, and once when it stops',
+  ),
   'market.top': event<MarketTopEvent>(
     'Best bid/ask that changed, batched at most 4 times a second; market data crosses to Vigil only while some client subscribes',
   ),

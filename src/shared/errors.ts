@@ -5,6 +5,7 @@ export const errorCodes = [
   'unknown_event',
   'not_found',
   'conflict', // the request is valid but the current state forbids it
+  'confirmation-required', // a person must confirm first (starting a trader: `confirm: { mode }`); `field` says what
   'unauthorized',
   'forbidden',
   'payload_too_large',

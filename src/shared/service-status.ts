@@ -108,6 +108,15 @@ export function traderMode(s: ServiceInfo): TraderModeInfo {
   return { mode: 'unknown', label: 'unknown', source: 'none' };
 }
 
+/**
+ * The mode a person confirms to start this trader (`confirm: { mode }`): its own, and "live" when
+ * Vigil cannot tell, since a program of unknown mode may trade real money.
+ */
+export function traderConfirmMode(s: ServiceInfo): 'paper' | 'live' {
+  const { mode } = traderMode(s);
+  return mode === 'paper' ? 'paper' : 'live';
+}
+
 /** `config.symbols` as a list of names, or null when the service does not say. */
 export function traderSymbols(s: ServiceInfo): string[] | null {
   const raw = s.definition.config?.symbols;

@@ -117,6 +117,12 @@ export const alertKinds = [
   'degraded',
   'unresponsive',
   'data-gap',
+  // What a trader reports (src/shared/trader-api.ts TraderAlert): `trader-<its kind>`.
+  'trader-daily-loss',
+  'trader-stale',
+  'trader-risk',
+  'trader-kill-switch',
+  'trader-reload',
 ] as const;
 export type AlertKind = (typeof alertKinds)[number];
 
@@ -130,6 +136,11 @@ export const alertKindLabel: Record<AlertKind, string> = {
   degraded: 'Degraded',
   unresponsive: 'Unresponsive',
   'data-gap': 'Market data gap',
+  'trader-daily-loss': 'Trader: daily loss limit',
+  'trader-stale': 'Trader: market data stale',
+  'trader-risk': 'Trader: risk limit',
+  'trader-kill-switch': 'Trader: kill switch',
+  'trader-reload': 'Trader: reload',
 };
 
 export interface ServiceAlert {

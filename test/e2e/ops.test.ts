@@ -304,6 +304,8 @@ describe('the vigil command line', () => {
     'starts and stops trading only when confirmed, naming the mode and symbols',
     { timeout: 60_000 },
     async () => {
+      // The demo's own trader is set aside: this test adds the traders it needs.
+      await call('services.remove', { name: 'trader' });
       const none = await vigil(['trade', 'start'], { env });
       expect(none).toMatchObject({ code: 1, stderr: 'vigil: no trader service is configured\n' });
       await call('services.add', {
@@ -341,6 +343,55 @@ describe('the vigil command line', () => {
         code: 1,
         stderr: 'vigil: deribit is a collector service, not a trader\n',
       });
+
+      // `vigil start` of a trader: the core refuses it without --confirm naming the mode.
+      const unconfirmed = await vigil(['start', 'ops-trader'], { env });
+      expect(unconfirmed).toMatchObject({
+        code: 5,
+        stderr:
+          'vigil: ops-trader trades on paper: to start it, a person confirms that with confirm: { mode: "paper" } ' +
+          '(vigil start ops-trader --confirm paper)\n',
+      });
+      const wrong = await vigil(['start', 'ops-trader', '--confirm', 'live'], { env });
+      expect(wrong.code).toBe(5);
+      expect(await state()).toBe('stopped');
+      const confirmed = await vigil(['start', 'ops-trader', '--confirm', 'paper'], { env });
+      expect(confirmed.code).toBe(0);
+      await until(async () => ((await state()) === 'running' ? true : undefined), 'the trader running');
+      expect((await vigil(['stop', 'ops-trader'], { env })).code).toBe(0);
+
+      // `vigil trader`: the built-in trader's state (never started: from its configuration).
+      await call('services.add', {
+        definition: {
+          name: 'ops-paper',
+          kind: 'trader',
+          program: { type: 'builtin', name: 'trader' },
+          config: { symbols: ['BTCUSDT'], equity: 5000, resolution: '1s' },
+        },
+      });
+      const shown = await vigil(['trader', 'ops-paper'], { env });
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).toMatch(/^ops-paper · PAPER · not running · binance-spot 1s · ma-crossover v1/);
+      expect(shown.stdout).toContain('equity 5,000.00 (from 5,000.00)');
+      expect(shown.stdout).toContain('opening positions: allowed');
+      expect(shown.stdout).toContain('positions: none (flat)');
+      const json = await vigil(['trader', 'ops-paper', '--json'], { env });
+      expect(JSON.parse(json.stdout)).toMatchObject({ service: 'ops-paper', running: false, positions: [] });
+      const custom = await vigil(['trader', 'ops-trader'], { env });
+      expect(custom.code).toBe(1);
+      expect(custom.stderr).toMatch(/ops-trader runs its own program, not the built-in trader/);
+      // Running on the simulated market: its live state.
+      expect((await vigil(['start', 'ops-paper', '--confirm', 'paper'], { env })).code).toBe(0);
+      const running = await until(async () => {
+        const r = await vigil(['trader', 'ops-paper', '--json'], { env });
+        const snapshot = JSON.parse(r.stdout) as { running: boolean; feeds: { bid: number | null }[] };
+        return snapshot.running && snapshot.feeds[0]!.bid !== null ? true : undefined;
+      }, 'ops-paper running on quotes');
+      expect(running).toBe(true);
+      expect((await vigil(['trader', 'ops-paper'], { env })).stdout).toMatch(
+        /^ops-paper · PAPER · running · /,
+      );
+      expect((await vigil(['stop', 'ops-paper'], { env })).code).toBe(0);
     },
   );
 });

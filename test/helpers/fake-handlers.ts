@@ -6,9 +6,9 @@ import { defaultSettings } from '../../src/shared/settings';
 
 export const fakeService = { name: 'svc', state: 'stopped' } as ServiceInfo;
 
-const traderUnavailable = (): never => {
-  throw new ApiError('unavailable', 'no trader here');
-};
+function noTrader({ name }: { name: string }): never {
+  throw new ApiError('not_found', `no service named "${name}"`, 'name');
+}
 
 export function fakeHandlers(overrides: Partial<Handlers> = {}): Handlers {
   return {
@@ -81,14 +81,14 @@ export function fakeHandlers(overrides: Partial<Handlers> = {}): Handlers {
     'optimizer.apply': ({ runId }) => {
       throw new ApiError('not_found', `no optimizer run ${runId}`, 'runId');
     },
-    'trader.state': traderUnavailable,
-    'trader.orders': traderUnavailable,
-    'trader.fills': traderUnavailable,
-    'trader.equity': traderUnavailable,
-    'trader.limits': traderUnavailable,
-    'trader.opening': traderUnavailable,
-    'trader.stop': traderUnavailable,
-    'trader.kill': traderUnavailable,
+    'trader.state': noTrader,
+    'trader.orders': () => ({ items: [], next: null }),
+    'trader.fills': () => ({ items: [], next: null }),
+    'trader.equity': () => [],
+    'trader.limits': noTrader,
+    'trader.opening': noTrader,
+    'trader.stop': noTrader,
+    'trader.kill': noTrader,
     'settings.get': () => defaultSettings(),
     'settings.update': () => defaultSettings(),
     ...overrides,

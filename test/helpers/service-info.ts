@@ -9,9 +9,26 @@ export interface ServiceInfoSpec extends Partial<Omit<ServiceInfo, 'definition'>
   program?: ServiceInfo['program'];
 }
 
+/**
+ * Unless `program` says: a trader runs the built-in trader, or a program of its own when its config is
+ * one the built-in refuses (live mode, a mode it does not know); anything else runs the built-in
+ * self-check (a protocol child, as the built-ins are).
+ */
+function defaultProgram(
+  name: string,
+  kind: ServiceKind,
+  config?: Record<string, unknown>,
+): ServiceInfo['program'] {
+  if (kind !== 'trader') return { type: 'builtin', name: 'selfcheck' };
+  const builtin = { type: 'builtin' as const, name: 'trader' };
+  return resolveDefinition({ name, kind, program: builtin, ...(config && { config }) }).ok
+    ? builtin
+    : { type: 'command', command: 'my-trader', args: [] };
+}
+
 export function serviceInfo(spec: ServiceInfoSpec): ServiceInfo {
-  const { config, program = { type: 'builtin', name: 'trader' }, ...info } = spec;
   const kind: ServiceKind = spec.kind ?? 'custom';
+  const { config, program = defaultProgram(spec.name, kind, spec.config), ...info } = spec;
   const resolved = resolveDefinition({ name: spec.name, kind, program, ...(config && { config }) });
   if (!resolved.ok) throw new Error(`bad test service ${spec.name}: ${resolved.error.message}`);
   const definition = resolved.definition;

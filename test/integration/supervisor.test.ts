@@ -338,13 +338,74 @@ describe('supervisor with real processes', () => {
     expect(s.list()).toEqual([]);
   });
 
+  it('starts a trader only with its mode confirmed by a person; a restart after a crash needs none', async () => {
+    const s = await open([
+      fixtureService('t', ['--exit-after', '1500', '--code', '1'], {
+        kind: 'trader',
+        config: { mode: 'paper' },
+      }),
+      fixtureService('dependent', [], { dependsOn: ['t'] }),
+    ]);
+    const refused = { code: 'confirmation-required', field: 'confirm' };
+    await expect(s.start('t')).rejects.toMatchObject({
+      ...refused,
+      message: 't trades on paper: to start it, a person confirms that with confirm: { mode: "paper" }',
+    });
+    await expect(s.start('t', { mode: 'live' })).rejects.toMatchObject({
+      ...refused,
+      message: expect.stringContaining('trades on paper, not "live"') as string,
+    });
+    await expect(s.restart('t')).rejects.toMatchObject(refused);
+    // Nor does starting what depends on it start it.
+    await expect(s.start('dependent')).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringContaining('a person starts a trader') as string,
+    });
+    expect(s.get('t').state).toBe('stopped');
+    expect(transitions.filter((t) => t.service === 't')).toEqual([]);
+
+    await s.start('t', { mode: 'paper' });
+    await until('running', () => s.get('t').state === 'running');
+    // It crashes: the restart policy brings it back by itself, no confirmation asked.
+    await until('backoff after the crash', () =>
+      transitions.some((t) => t.service === 't' && t.to === 'backoff'),
+    );
+    await until('running again', () => s.get('t').state === 'running' && s.get('t').restarts === 1);
+    await expect(s.restart('t')).rejects.toMatchObject(refused);
+    expect((await s.restart('t', { mode: 'paper' })).restarts).toBe(2);
+    await s.stop('t');
+  });
+
+  it('never autostarts a trader, not even one stored with autostart or one a service depends on', async () => {
+    const defs = [
+      fixtureService('t', [], { kind: 'trader' }),
+      fixtureService('dependent', [], { dependsOn: ['t'], autostart: true }),
+      fixtureService('other', [], { autostart: true }),
+    ].map((i) => {
+      const r = resolveDefinition(i);
+      if (!r.ok) throw r.error;
+      return r.definition;
+    });
+    // Stored by an older Vigil, before validation refused it.
+    defs[0]!.autostart = true;
+    sup = await Supervisor.open({ dataDir: dir.path, servicesDir, events, definitions: defs });
+    const s = sup;
+    await until('other running', () => s.get('other').state === 'running');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(s.get('t').state).toBe('stopped');
+    expect(s.get('dependent').state).toBe('stopped');
+    const log = readFileSync(join(dir.path, 'logs', 'supervisor.log'), 'utf8');
+    expect(log).toMatch(/autostart-failed.*dependent.*needs the trader t/);
+  });
+
   it('leaves zero processes behind on close, traders first', async () => {
     const pids = join(dir.path, 'tree.pids');
     const s = await open([
       fixtureService('collector', ['--tree', pids], { kind: 'collector' }),
       fixtureService('trader', [], { kind: 'trader', dependsOn: ['collector'] }),
     ]);
-    await s.start('trader');
+    // A command of unknown mode: confirmed as one that may trade live.
+    await s.start('trader', { mode: 'live' });
     await until('trader running', () => s.get('trader').state === 'running');
     const tree = await until('tree', () => {
       const l = existsSync(pids) ? readFileSync(pids, 'utf8').trim().split('\n').map(Number) : [];

@@ -14,7 +14,24 @@ describe('vigil arguments', () => {
       name: 'service',
       action: 'restart',
       service: 'okx-spot',
+      confirm: null,
     });
+    expect(parse(['start', 'paper-1', '--confirm', 'paper']).command).toEqual({
+      name: 'service',
+      action: 'start',
+      service: 'paper-1',
+      confirm: 'paper',
+    });
+    expect(parse(['stop', 'paper-1']).command).toEqual({
+      name: 'service',
+      action: 'stop',
+      service: 'paper-1',
+    });
+    expect(parse(['trader', 'paper-1', '--json'])).toMatchObject({
+      command: { name: 'trader', service: 'paper-1' },
+      json: true,
+    });
+    expect(parse(['trader']).command).toEqual({ name: 'trader', service: null });
     expect(parse(['logs', 'deribit', '-f', '-n', '20', '--stream', 'err']).command).toEqual({
       name: 'logs',
       service: 'deribit',
@@ -60,6 +77,9 @@ describe('vigil arguments', () => {
     [['status', '--follow'], /--follow is not an option of status/],
     [['trade', 'start', '--lines', '3'], /--lines is not an option of trade start/],
     [['trade'], /trade takes start or stop/],
+    [['start', 'paper-1', '--confirm', 'yes'], /--confirm must be paper, live; not "yes"/],
+    [['stop', 'paper-1', '--confirm', 'paper'], /--confirm is not an option of stop/],
+    [['trader', 'a', 'b'], /"b" is extra/],
     [['config', 'show'], /config takes export or import/],
     [['logs', 'a', '-n', '0'], /--lines must be a whole number from 1 to 2000/],
     [['logs', 'a', '--stream', 'stdout'], /--stream must be out, err, vigil/],

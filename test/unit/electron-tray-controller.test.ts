@@ -7,8 +7,9 @@ import {
   type MenuTemplateItem,
   type TrayControllerOptions,
 } from '../../src/main/electron/tray-controller';
+import { checkTraderConfirmation } from '../../src/main/supervisor/trader-confirmation';
 import { commands, type CommandName } from '../../src/shared/api';
-import { fail, ok } from '../../src/shared/errors';
+import { fail, ok, type ApiError } from '../../src/shared/errors';
 import type { ServiceInfo } from '../../src/shared/services';
 import { serviceInfo, trader } from '../helpers/service-info';
 
@@ -39,6 +40,19 @@ function fakeCore(services: ServiceInfo[]) {
         case 'services.start':
         case 'services.stop': {
           const s = find()!;
+          // The supervisor's own rule: a trader starts only with its mode confirmed.
+          if (command === 'services.start') {
+            try {
+              checkTraderConfirmation(
+                s,
+                'start',
+                (input as { confirm?: { mode: 'paper' | 'live' } }).confirm,
+              );
+            } catch (error) {
+              const e = error as ApiError;
+              return fail(e.code, e.message, e.field);
+            }
+          }
           s.state = command === 'services.start' ? 'running' : 'stopped';
           core.events.emit('service.state', s);
           return ok(s);
@@ -272,14 +286,30 @@ describe('menu actions', () => {
     t.tray.click('Start trading…');
     await vi.advanceTimersByTimeAsync(0);
     expect(t.confirm.mock.calls[0]![0]).toBe('Start LIVE trading with alpha?');
+    // It carries the mode the question named: the core starts no trader without it.
     expect(t.core.calls.filter((c) => c.command === 'services.start')).toEqual([
-      { command: 'services.start', input: { name: 'alpha' } },
+      { command: 'services.start', input: { name: 'alpha', confirm: { mode: 'live' } } },
     ]);
     await vi.advanceTimersByTimeAsync(250);
     expect(t.tray.image).toEqual({ file: 'trading.png' });
     expect(t.tray.tooltip).toBe('Vigil — all healthy; trading LIVE on ETHUSDT');
     expect(t.tray.item('Stop trading').enabled).toBe(true);
     expect(t.tray.item('Start trading…').enabled).toBe(false);
+  });
+
+  it('a trader of unknown mode, once confirmed, is started as one that may trade live', async () => {
+    const program = { type: 'command' as const, command: 'my-trader', args: [] };
+    const t = setup([trader('alpha', 'stopped', { symbols: ['BTCUSDT'] }, { program })]);
+    t.confirm.mockResolvedValue(true);
+    await t.controller.ready;
+    t.tray.click('Start trading…');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(t.confirm.mock.calls[0]![0]).toBe('Start trading with alpha? Its mode is unknown.');
+    expect(t.core.calls.filter((c) => c.command === 'services.start')).toEqual([
+      { command: 'services.start', input: { name: 'alpha', confirm: { mode: 'live' } } },
+    ]);
+    expect(t.showError).not.toHaveBeenCalled();
+    expect(t.core.services[0]!.state).toBe('running');
   });
 
   it('the confirmation names what the trader is configured to do now, not what the menu showed', async () => {

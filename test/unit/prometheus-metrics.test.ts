@@ -3,8 +3,11 @@
  * from the collectors' cumulative figures, the latency histogram cumulative per bucket, bounded labels.
  * (test/e2e/ops.test.ts runs `promtool check metrics` on a live demo server's output.)
  */
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { PrometheusMetrics } from '../../src/main/api/prometheus-metrics';
+import { configSnapshot } from '../../src/main/api/trader-history';
+import { traderConfigSchema, type TraderSnapshot } from '../../src/shared/trader-api';
 import type { AppInfo } from '../../src/shared/api';
 import type { ServiceInfo } from '../../src/shared/services';
 import { serviceInfo } from '../helpers/service-info';
@@ -205,6 +208,66 @@ describe('Prometheus metrics', () => {
     expect(lines).toContain('vigil_optimizer_unfinished_trials{state="total"} 120');
     expect(lines).toContain('vigil_optimizer_unfinished_trials{state="done"} 30');
     expect(lines.filter((l) => l.startsWith('vigil_optimizer_') && l.includes('run='))).toEqual([]);
+  });
+
+  it('reports each running trader’s equity, P&L, positions per symbol and why opening is blocked', async () => {
+    const base = configSnapshot(
+      'paper',
+      traderConfigSchema.parse({ symbols: ['BTCUSDT', 'ETHUSDT'], equity: 10_000 }),
+      NOW,
+    );
+    const trader: TraderSnapshot = {
+      ...base,
+      running: true,
+      blocks: ['stale', 'person'],
+      account: {
+        ...base.account,
+        equity: 10_012.5,
+        realizedPnl: 20,
+        unrealizedPnl: -3.25,
+        fees: 4.25,
+        dayStartEquity: 10_000,
+        dayPnl: 12.5,
+      },
+      positions: [
+        {
+          symbol: 'BTCUSDT',
+          qty: -0.25,
+          avgPrice: 100,
+          mark: 101,
+          unrealizedPnl: -0.25,
+          realizedPnl: 0,
+          fees: 0,
+        },
+      ],
+    };
+    const metrics = new PrometheusMetrics({ app: () => app, services: () => [], traders: () => [trader] });
+    const text = await metrics.render(NOW);
+    const lines = text.split('\n');
+    expect(lines).toContain('vigil_trader_equity{service="paper"} 10012.5');
+    expect(series(lines, 'vigil_trader_pnl{')).toEqual([
+      'vigil_trader_pnl{service="paper",kind="realized"} 20',
+      'vigil_trader_pnl{service="paper",kind="unrealized"} -3.25',
+      'vigil_trader_pnl{service="paper",kind="day"} 12.5',
+    ]);
+    // Flat symbols too: a series that vanishes when flat would read as missing data.
+    expect(series(lines, 'vigil_trader_position{')).toEqual([
+      'vigil_trader_position{service="paper",symbol="BTCUSDT"} -0.25',
+      'vigil_trader_position{service="paper",symbol="ETHUSDT"} 0',
+    ]);
+    expect(series(lines, 'vigil_trader_opening_blocked{')).toEqual([
+      'vigil_trader_opening_blocked{service="paper",reason="person"} 1',
+      'vigil_trader_opening_blocked{service="paper",reason="kill-switch"} 0',
+      'vigil_trader_opening_blocked{service="paper",reason="daily-loss"} 0',
+      'vigil_trader_opening_blocked{service="paper",reason="stale"} 1',
+      'vigil_trader_opening_blocked{service="paper",reason="warming"} 0',
+      'vigil_trader_opening_blocked{service="paper",reason="reloading"} 0',
+    ]);
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    if (check.error)
+      throw new Error(`promtool is needed (apt-get install prometheus): ${check.error.message}`);
+    expect(`${check.stdout}${check.stderr}`).toBe('');
+    expect(check.status).toBe(0);
   });
 
   it('follows the naming conventions: vigil_ prefix, snake case, _total only on counters', async () => {

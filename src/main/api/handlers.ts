@@ -13,7 +13,7 @@ import type { ConfigService } from './config-service';
 import type { HistoryService } from './history-service';
 import type { MarketService } from './market-service';
 import type { Handlers } from './router';
-import { ApiError } from '../../shared/errors';
+import type { TraderCommands } from './trader-service';
 
 /** The optimizer's side of the API (src/main/api/optimizer-service.ts). */
 export interface OptimizerCommands {
@@ -34,12 +34,9 @@ export interface HandlerDeps {
   config: ConfigService;
   market: MarketService;
   optimizer: OptimizerCommands;
+  trader: TraderCommands;
   programs: () => BuiltinProgram[];
 }
-
-const unavailable = (): never => {
-  throw new ApiError('unavailable', 'the trader commands are not wired yet');
-};
 
 export function createHandlers({
   appInfo,
@@ -48,15 +45,16 @@ export function createHandlers({
   config: c,
   market: m,
   optimizer: o,
+  trader: t,
   programs,
 }: HandlerDeps): Handlers {
   return {
     'app.info': () => appInfo(),
     'services.list': () => s.list(),
     'services.get': ({ name }) => s.get(name),
-    'services.start': ({ name }) => s.start(name),
+    'services.start': ({ name, confirm }) => s.start(name, confirm),
     'services.stop': ({ name }) => s.stop(name),
-    'services.restart': ({ name }) => s.restart(name),
+    'services.restart': ({ name, confirm }) => s.restart(name, confirm),
     'services.pause': ({ name }) => s.pause(name),
     'services.resume': ({ name }) => s.resume(name),
     'services.reload': ({ name, config }) => s.reload(name, config),
@@ -87,15 +85,14 @@ export function createHandlers({
     'optimizer.trials': (q) => o.trials(q),
     'optimizer.trial': ({ runId, trialId }) => o.trial(runId, trialId),
     'optimizer.apply': ({ runId, trialId, service }) => o.apply(runId, trialId, service),
-    // Placeholders until the trader core (C1) lands: the UI branch only needs the contract.
-    'trader.state': unavailable,
-    'trader.orders': unavailable,
-    'trader.fills': unavailable,
-    'trader.equity': unavailable,
-    'trader.limits': unavailable,
-    'trader.opening': unavailable,
-    'trader.stop': unavailable,
-    'trader.kill': unavailable,
+    'trader.state': ({ name }) => t.state(name),
+    'trader.orders': (q) => t.orders(q),
+    'trader.fills': (q) => t.fills(q),
+    'trader.equity': (q) => t.equity(q),
+    'trader.limits': ({ name, limits }) => t.limits(name, limits),
+    'trader.opening': ({ name, allowed }) => t.opening(name, allowed),
+    'trader.stop': ({ name, flatten }) => t.stop(name, flatten),
+    'trader.kill': ({ name }) => t.kill(name),
     'settings.get': () => c.settings(),
     'settings.update': ({ patch }) => c.updateSettings(patch),
   };

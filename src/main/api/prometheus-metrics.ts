@@ -6,8 +6,9 @@
  *
  * Labels stay bounded: services, venues, symbols and data types come from the configuration, states
  * from fixed lists, bus subscribers only by the name of a known service. Optimizer progress is
- * summed over runs (a run id label would grow without bound). Trader P&L is not here yet: the trader
- * program does not exist.
+ * summed over runs (a run id label would grow without bound). Traders report while they run: equity,
+ * P&L by kind, position per configured symbol, and why opening is blocked (one series per reason of the
+ * fixed list, 1 while it blocks).
  */
 import {
   AggregatorRegistry,
@@ -28,6 +29,7 @@ import { parseCollectorConfigs } from '../../shared/collector-config';
 import { healthStatuses } from '../../shared/health';
 import type { ServiceHealth, ServiceInfo } from '../../shared/services';
 import { serviceStates } from '../../shared/services';
+import { openingBlocks, type TraderSnapshot } from '../../shared/trader-api';
 import { buildHealthReport } from './health-report';
 import type { OptimizerSummary } from './optimizer-service';
 
@@ -36,6 +38,8 @@ export interface MetricsSource {
   services(): ServiceInfo[];
   /** Parameter searches; absent where no optimizer store exists. */
   optimizer?(): OptimizerSummary;
+  /** The last snapshot of each running trader. */
+  traders?(): TraderSnapshot[];
 }
 
 const HEALTHS: readonly ServiceHealth[] = ['healthy', 'degraded', 'unresponsive'];
@@ -119,6 +123,26 @@ export class PrometheusMetrics {
     'vigil_optimizer_unfinished_trials',
     'Trials of the queued and running searches: planned in all, done (failed included), failed',
     ['state'],
+  );
+  private readonly traderEquity = this.gauge(
+    'vigil_trader_equity',
+    'Equity of a running trader (cash and positions at their marks), in the quote currency of its venue',
+    ['service'],
+  );
+  private readonly traderPnl = this.gauge(
+    'vigil_trader_pnl',
+    'Profit and loss of a running trader in quote currency: realized (before fees), unrealized, and day (equity change since the UTC day began)',
+    ['service', 'kind'],
+  );
+  private readonly traderPosition = this.gauge(
+    'vigil_trader_position',
+    'Position of a running trader per symbol, in base units (negative: short)',
+    ['service', 'symbol'],
+  );
+  private readonly traderBlocked = this.gauge(
+    'vigil_trader_opening_blocked',
+    'Whether a running trader may not open positions, by reason: 1 while the reason holds',
+    ['service', 'reason'],
   );
   private readonly streamMessages = this.counter(
     'vigil_stream_messages_total',
@@ -215,6 +239,7 @@ export class PrometheusMetrics {
       for (const [state, n] of Object.entries(optimizer.unfinishedTrials))
         this.optimizerTrials.set({ state }, n);
     }
+    for (const t of this.source.traders?.() ?? []) this.fillTrader(t);
     const latency = AggregatorRegistry.aggregate<PrometheusContentType>([[histograms]]);
     return Registry.merge([this.registry, latency]).metrics();
   }
@@ -290,6 +315,25 @@ export class PrometheusMetrics {
       values.push(...histogramValues({ service, venue, type }, h));
     }
     return values;
+  }
+
+  private fillTrader(t: TraderSnapshot): void {
+    const service = t.service;
+    const a = t.account;
+    if (Number.isFinite(a.equity)) this.traderEquity.set({ service }, a.equity);
+    const pnl: [string, number][] = [
+      ['realized', a.realizedPnl],
+      ['unrealized', a.unrealizedPnl],
+      ['day', a.dayPnl],
+    ];
+    for (const [kind, value] of pnl) if (Number.isFinite(value)) this.traderPnl.set({ service, kind }, value);
+    // Every symbol it trades, flat ones at 0: a series that vanishes when flat reads as missing data.
+    const qty = new Map(t.feeds.map((f) => [f.symbol, 0]));
+    for (const p of t.positions) qty.set(p.symbol, p.qty);
+    for (const [symbol, value] of qty)
+      if (Number.isFinite(value)) this.traderPosition.set({ service, symbol }, value);
+    for (const reason of openingBlocks)
+      this.traderBlocked.set({ service, reason }, t.blocks.includes(reason) ? 1 : 0);
   }
 
   private fillBus(s: ServiceInfo, known: ReadonlySet<string>): void {

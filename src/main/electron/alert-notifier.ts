@@ -11,7 +11,8 @@ import { alertKindLabel, type AlertKind, type ServiceAlert } from '../../shared/
 
 /**
  * Everything but a memory soft limit, which is a warning the Dashboard shows and which clears by
- * itself; the rest mean a service is down, restarting, leaving processes behind, or its data is off.
+ * itself; the rest mean a service is down, restarting, leaving processes behind, its data is off, or
+ * a trader paused, halted or was killed.
  */
 export const NOTIFIED_KINDS: ReadonlySet<AlertKind> = new Set<AlertKind>([
   'fatal',
@@ -21,6 +22,11 @@ export const NOTIFIED_KINDS: ReadonlySet<AlertKind> = new Set<AlertKind>([
   'unresponsive',
   'degraded',
   'data-gap',
+  'trader-daily-loss',
+  'trader-stale',
+  'trader-risk',
+  'trader-kill-switch',
+  'trader-reload',
 ]);
 
 export const RATE_WINDOW_MS = 60_000;

@@ -2,11 +2,14 @@
  * Keeps the tray current: reads the services and the open alerts through the control API whenever an
  * event says they changed (bursts coalesced into one rebuild), and sets the icon, tooltip and context
  * menu from trayModel. The menu's Start trading asks a native confirmation naming the mode and the
- * symbols first, read afresh when clicked; nothing starts unless the person says yes.
+ * symbols first, read afresh when clicked; nothing starts unless the person says yes, and the start
+ * then carries the mode the question named (the core refuses a trader's start without it).
  */
 import type { EventName } from '../../shared/api';
 import type { VigilApi } from '../../shared/client';
+import { traderConfirmMode } from '../../shared/service-status';
 import type { ServiceInfo } from '../../shared/services';
+import type { TraderConfirm } from '../../shared/trader-api';
 import {
   startTradingPrompt,
   trayModel,
@@ -169,14 +172,16 @@ export function createTrayController<Image, Menu>(
     busy.add(name);
     schedule();
     try {
+      let confirm: TraderConfirm | null = null;
       if (what === 'start') {
         // Read afresh: the confirmation must name what will run now, not what the menu showed.
         const current = await api.services.get({ name });
         if (!current.ok) return failed(current.error.message);
         const { message, detail } = startTradingPrompt(current.result);
         if (!(await options.confirm(message, detail))) return;
+        confirm = { mode: traderConfirmMode(current.result) };
       }
-      const res = what === 'start' ? await api.services.start({ name }) : await api.services.stop({ name });
+      const res = confirm ? await api.services.start({ name, confirm }) : await api.services.stop({ name });
       if (!res.ok) failed(res.error.message);
     } catch (error) {
       failed(error instanceof Error ? error.message : String(error));

@@ -294,10 +294,13 @@ export class ServiceRunner {
     });
   }
 
-  /** A new definition: applied now when stopped, at the next start otherwise. */
-  update(def: ServiceDefinition): ServiceInfo {
+  /**
+   * A new definition: applied now when stopped, at the next start otherwise; `appliedLive`: the
+   * running process already has this change, so it adds nothing pending.
+   */
+  update(def: ServiceDefinition, appliedLive = false): ServiceInfo {
     this.def = def;
-    this.pendingChanges = this.run !== null;
+    if (!appliedLive || this.run === null) this.pendingChanges = this.run !== null;
     this.deps.hooks.changed?.(this.info());
     return this.info();
   }

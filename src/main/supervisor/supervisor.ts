@@ -25,6 +25,7 @@ import type {
   ServiceTransition,
 } from '../../shared/services';
 import type { Settings } from '../../shared/settings';
+import type { TraderConfirm } from '../../shared/trader-api';
 import { zodErrorToApiError } from '../../shared/validation';
 
 type BusSettings = Settings['bus'];
@@ -38,6 +39,7 @@ import { ChildRequests } from './child-requests';
 import { ServiceLog } from './service-log';
 import { ServiceRunner, type Launcher } from './service-runner';
 import { shutdownBudgetMs, stopInOrder, type StoppableService } from './shutdown';
+import { checkTraderConfirmation } from './trader-confirmation';
 import { TreeSampler } from './tree-sampler';
 
 /** Where the supervisor's decisions are kept (the SQLite store in the app; nothing in some tests). */
@@ -189,8 +191,16 @@ export class Supervisor {
 
   // ---- control ----
 
-  /** Starts a service after the services it depends on are running. */
-  async start(name: string): Promise<ServiceInfo> {
+  /**
+   * A person starts a service, after the services it depends on are running. A trader needs their
+   * confirmation of its mode (trader-confirmation.ts), and is never started as a dependency.
+   */
+  async start(name: string, confirm?: TraderConfirm): Promise<ServiceInfo> {
+    checkTraderConfirmation(this.get(name), 'start', confirm);
+    return this.startWithDependencies(name);
+  }
+
+  private async startWithDependencies(name: string): Promise<ServiceInfo> {
     const runner = this.find(name);
     this.refuseWhileClosing(name);
     for (const dep of this.dependencyOrder(name).slice(0, -1)) {
@@ -198,6 +208,12 @@ export class Supervisor {
       if (d.current === 'running') continue;
       if (d.current === 'fatal') {
         throw new ApiError('conflict', `${name} needs ${dep}, which is fatal: acknowledge it first`);
+      }
+      if (d.definition.kind === 'trader') {
+        throw new ApiError(
+          'conflict',
+          `${name} needs the trader ${dep}, which is ${d.current}: a person starts a trader, with its confirmation`,
+        );
       }
       await d.start(`started because ${name} depends on it`);
       try {
@@ -218,8 +234,10 @@ export class Supervisor {
     return this.find(name).stop();
   }
 
-  restart(name: string): Promise<ServiceInfo> {
+  /** A person's restart: a trader's needs their confirmation, as a start does. */
+  async restart(name: string, confirm?: TraderConfirm): Promise<ServiceInfo> {
     const runner = this.find(name);
+    checkTraderConfirmation(runner.info(), 'restart', confirm);
     this.refuseWhileClosing(name);
     return runner.restart();
   }
@@ -254,7 +272,11 @@ export class Supervisor {
     return info;
   }
 
-  update(name: string, input: ServiceDefinitionInput): ServiceInfo {
+  /**
+   * Replaces a definition; a running service applies it at its next start, unless `appliedLive` says
+   * the running process already has the change (a trader's risk limits), so nothing is pending for it.
+   */
+  update(name: string, input: ServiceDefinitionInput, opts: { appliedLive?: boolean } = {}): ServiceInfo {
     const runner = this.find(name);
     if (input.name !== name) {
       throw new ApiError(
@@ -265,7 +287,7 @@ export class Supervisor {
     }
     const def = this.validate(input);
     this.recorder.saveDefinition(def);
-    const info = runner.update(def);
+    const info = runner.update(def, opts.appliedLive ?? false);
     this.eventLog.append({ type: 'service-updated', service: name, pendingChanges: info.pendingChanges });
     this.opts.events.emit('service.state', info);
     return info;
@@ -313,6 +335,24 @@ export class Supervisor {
   request(name: string, method: string, params: unknown, timeoutMs = 30_000): Promise<unknown> {
     const runner = this.find(name);
     return this.childRequests.send(name, (m) => runner.notify(m), method, params, timeoutMs);
+  }
+
+  /**
+   * An alert about a service: kept in the history, sent as `service.alert`, in the event log and the
+   * service's log. The runners raise theirs here; the core raises what a child reports (a trader's).
+   */
+  raiseAlert(a: ServiceAlert): number {
+    const id = this.recorder.alert(a);
+    this.opts.events.emit('service.alert', { ...a, id });
+    this.eventLog.append({ type: 'alert', ...a });
+    this.serviceLog(a.service).note(`${a.severity}: ${a.message}`);
+    return id;
+  }
+
+  /** The condition behind a service's alerts of `kind` ended: they are cleared (a person may still acknowledge them). */
+  clearAlert(service: string, kind: AlertKind, reason: string): void {
+    this.recorder.alertCleared(service, kind, Date.now());
+    this.eventLog.append({ type: 'alert-cleared', service, kind, reason });
   }
 
   /** Every `event` message of every child, in arrival order. */
@@ -410,12 +450,7 @@ export class Supervisor {
             this.childRequests.runEnded(t.service, `went ${t.to} (${t.reason})`);
           }
         },
-        alert: (a) => {
-          const id = this.recorder.alert(a);
-          this.opts.events.emit('service.alert', { ...a, id });
-          this.eventLog.append({ type: 'alert', ...a });
-          this.serviceLog(a.service).note(`${a.severity}: ${a.message}`);
-        },
+        alert: (a) => this.raiseAlert(a),
         child: (service, message) => {
           if (message.type === 'reply') {
             this.childRequests.reply(service, message);
@@ -434,10 +469,7 @@ export class Supervisor {
             }
           }
         },
-        cleared: (service, kind, reason) => {
-          this.recorder.alertCleared(service, kind, Date.now());
-          this.eventLog.append({ type: 'alert-cleared', service, kind, reason });
-        },
+        cleared: (service, kind, reason) => this.clearAlert(service, kind, reason),
       },
     });
     this.runners.set(def.name, runner);
@@ -468,9 +500,10 @@ export class Supervisor {
     for (const name of this.startOrder()) {
       if (this.closing) return;
       const runner = this.runners.get(name);
+      // Never a trader: validation refuses autostart for one, and this holds for any stored before.
       if (!runner?.definition.autostart || runner.definition.kind === 'trader') continue;
       try {
-        await this.start(name);
+        await this.startWithDependencies(name);
       } catch (error) {
         this.eventLog.append({ type: 'autostart-failed', service: name, reason: (error as Error).message });
       }

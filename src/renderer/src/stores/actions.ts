@@ -17,7 +17,7 @@ interface ActionsStore {
 
 export const useActionsStore = create<ActionsStore>()(() => ({ busy: {}, errors: {} }));
 
-/** `confirm`: a person confirmed starting a trader in this mode (a trader does not start without it). */
+/** `confirm`: what a person confirmed to start or restart a trader (its mode); the core refuses without it. */
 export async function runServiceAction(
   api: VigilApi,
   name: string,
@@ -30,7 +30,7 @@ export async function runServiceAction(
     errors: { ...s.errors, [name]: undefined },
   }));
   const res =
-    confirm !== undefined && (action === 'start' || action === 'restart')
+    confirm && (action === 'start' || action === 'restart')
       ? await api.services[action]({ name, confirm })
       : await api.services[action]({ name });
   if (res.ok) useServicesStore.getState().upsert(res.result);

@@ -6,16 +6,15 @@
 import type { VigilApi } from '../../../../shared/client';
 import type { ApiErrorShape } from '../../../../shared/errors';
 import type { ServiceInfo } from '../../../../shared/services';
-import { traderMode } from '../../../../shared/service-status';
+import { traderConfirmMode } from '../../../../shared/service-status';
 import type { RiskLimits, TraderSnapshot } from '../../../../shared/trader-api';
 import { runServiceAction } from '../../stores/actions';
 import { isServiceInfo, useServicesStore } from '../../stores/services';
 import { applySnapshot, isSnapshot, loadTraderState, runTraderAction } from '../../stores/trader';
 
-/** Starts a trader with the person's confirmation of the mode the dialog named. */
+/** Starts a trader with the person's confirmation of the mode the dialog named (live when unknown). */
 export function startTrader(api: VigilApi, service: ServiceInfo): Promise<void> {
-  const { mode } = traderMode(service);
-  return runServiceAction(api, service.name, 'start', mode === 'unknown' ? undefined : { mode });
+  return runServiceAction(api, service.name, 'start', { mode: traderConfirmMode(service) });
 }
 
 function takeSnapshot(name: string, result: unknown): void {
