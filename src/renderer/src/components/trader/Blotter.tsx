@@ -180,7 +180,7 @@ export function FillsBlotter({ name, fills }: { name: string; fills: number }) {
       }
       row={(f) => (
         <tr key={f.seq} data-testid="trader-fill" data-seq={f.seq} data-side={f.side}>
-          <td className="num">{formatTimestamp(f.ts)}</td>
+          <td className="trader-time">{formatTimestamp(f.ts)}</td>
           <td className="name">{f.symbol}</td>
           <td className="trader-side" data-side={f.side}>
             {f.side}
@@ -237,7 +237,7 @@ export function OrdersHistory({ name, changes }: { name: string; changes: string
       }
       row={(o) => (
         <tr key={o.seq} data-testid="trader-order" data-seq={o.seq} data-status={o.status}>
-          <td className="num">{formatTimestamp(o.createdAt)}</td>
+          <td className="trader-time">{formatTimestamp(o.createdAt)}</td>
           <td className="mono">{o.clientOrderId}</td>
           <td className="name">{o.symbol}</td>
           <td className="trader-side" data-side={o.side}>

@@ -215,7 +215,8 @@ const pad = (n: number) => String(n).padStart(2, '0');
 function clockTick(t: number, spanMs: number): string {
   const d = new Date(t);
   if (spanMs > 2 * 86_400_000) return `${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  if (spanMs > 3_600_000) return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 const tooltipLabel = (label: ReactNode, payload: readonly { payload?: unknown }[]): ReactNode => {
   const row = payload[0]?.payload as TraderChartRow | undefined;

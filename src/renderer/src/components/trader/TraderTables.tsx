@@ -98,7 +98,8 @@ export function PositionsTable({ s }: { s: TraderSnapshot }) {
       </h2>
       {open.length === 0 ? (
         <p className="muted trader-none" data-testid="trader-positions-none">
-          Flat: no open position{s.running ? '. The strategy opens one when it decides to.' : '.'}
+          Flat: no open position.
+          {s.running && s.blocks.length === 0 && ' The strategy opens one when it decides to.'}
         </p>
       ) : (
         <div className="table-wrap">
@@ -202,7 +203,7 @@ export function WorkingOrdersTable({ s }: { s: TraderSnapshot }) {
                   <td className="reason" title={o.reason}>
                     {o.reason}
                   </td>
-                  <td className="num">{formatTimestamp(o.createdAt)}</td>
+                  <td className="trader-time">{formatTimestamp(o.createdAt)}</td>
                 </tr>
               ))}
             </tbody>
