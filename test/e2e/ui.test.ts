@@ -19,7 +19,7 @@ const navPages = [
   { id: 'services', ready: 'service-row-selfcheck' },
   { id: 'market', ready: 'collector-binance-spot' },
   { id: 'optimizer', ready: 'optimizer-new' },
-  { id: 'trader', ready: 'not-yet' },
+  { id: 'trader', ready: 'trader-mode-badge' },
   { id: 'events', ready: 'feed-status' },
   { id: 'settings', ready: 'info-version' },
 ] as const;
@@ -124,9 +124,10 @@ describe('browser UI on the headless server', () => {
       // The dashboard counts follow the live state.
       await byTestId(page, 'nav-dashboard').click();
       await byTestId(page, 'dashboard-row-selfcheck', { 'data-state': 'running' }).waitFor();
-      // Demo mode: the simulator, the five collectors and the optimizer run too.
+      // Demo mode: the simulator, the five collectors and the optimizer run too; the demo's paper
+      // trader stays stopped until a person starts it.
       await byTestId(page, 'count-running').filter({ hasText: /^8$/ }).waitFor();
-      expect(await text(page, 'count-stopped')).toBe('0');
+      expect(await text(page, 'count-stopped')).toBe('1');
       await screenshot(page, 'dashboard-selfcheck-running');
 
       await byTestId(page, 'nav-services').click();

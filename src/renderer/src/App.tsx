@@ -51,7 +51,7 @@ function PageView({ route }: { route: Route }) {
     case 'optimizer':
       return <OptimizerPage param={route.param} />;
     case 'trader':
-      return <TraderPage />;
+      return <TraderPage param={route.param} />;
     case 'events':
       return <EventsPage param={route.param} />;
     case 'settings':

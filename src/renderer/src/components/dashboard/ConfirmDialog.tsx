@@ -17,6 +17,14 @@ export interface ConfirmDialogProps {
   testId: string;
   /** Extra attributes for tests and styles (e.g. the action or the mode). */
   data?: Record<`data-${string}`, string>;
+  /** Other answers, shown between Cancel and the confirm button (e.g. the ways to stop a trader). */
+  choices?: readonly DialogChoice[];
+}
+
+export interface DialogChoice {
+  label: string;
+  testId: string;
+  onChoose: () => void;
 }
 
 const FOCUSABLE =
@@ -32,6 +40,7 @@ export function ConfirmDialog({
   onCancel,
   testId,
   data,
+  choices = [],
 }: ConfirmDialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const cancelRef = useRef<HTMLButtonElement>(null);
@@ -106,6 +115,11 @@ export function ConfirmDialog({
           >
             {cancelLabel}
           </button>
+          {choices.map((c) => (
+            <button key={c.testId} type="button" className="btn" onClick={c.onChoose} data-testid={c.testId}>
+              {c.label}
+            </button>
+          ))}
           <button
             type="button"
             className={danger ? 'btn btn-danger-strong' : 'btn btn-primary'}

@@ -1,23 +1,43 @@
 /**
  * The trader card: each configured trader with its state, what it trades (mode and symbols, from its
  * configuration) and Start trading / Stop trading. Starting is the person's explicit act (DESIGN.md,
- * Safety): a modal names the mode and the symbols, and nothing starts until it is confirmed.
+ * Safety): a modal names the mode and the symbols, and nothing starts until it is confirmed (the
+ * confirmation carries the mode to the core, which refuses a start without it).
+ *
+ * A trader run by the built-in trader program also shows its equity, the day's P&L and why it may
+ * not open positions (live from `trader.update`), and Stop offers its three ways to stop.
  */
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import type { ServiceInfo } from '../../../../shared/services';
 import { useApi } from '../../connection-context';
-import { traderConfirmMode, traderMode, traderSymbols } from '../../../../shared/service-status';
+import { traderMode, traderSymbols } from '../../../../shared/service-status';
+import { openingHeadline } from '../../../../shared/trader-ui/blocks';
+import { formatMoney, formatSignedMoney, pnlTone } from '../../../../shared/trader-ui/format';
+import { useNow } from '../../lib/clock';
 import { hrefFor } from '../../lib/route';
 import { canAcknowledge, canStart, canStop, isUp } from '../../../../shared/service-actions';
 import { dismissActionError, runServiceAction, useActionsStore } from '../../stores/actions';
 import { useConnectionStore } from '../../stores/connection';
+import {
+  dismissTraderError,
+  isTraderProgram,
+  useTraderFeed,
+  useTraderSnapshot,
+  useTraderStore,
+} from '../../stores/trader';
 import { Uptime } from '../Elapsed';
 import { ErrorNote } from '../ErrorNote';
 import { StateBadge } from '../StateBadge';
+import { setOpening, startTrader, stopTrader } from '../trader/commands';
+import { StartTraderDialog, StopTraderDialog, type StopChoice } from '../trader/TraderDialogs';
 import { ConfirmDialog } from './ConfirmDialog';
+import '../../styles/trader.css';
 
 export function TraderCard({ services }: { services: readonly ServiceInfo[] }) {
-  const traders = services.filter((s) => s.kind === 'trader');
+  const api = useApi();
+  const traders = useMemo(() => services.filter((s) => s.kind === 'trader'), [services]);
+  const programNames = useMemo(() => traders.filter(isTraderProgram).map((t) => t.name), [traders]);
+  useTraderFeed(api, programNames);
   return (
     <section className="panel dash-trader" data-testid="trader-card" aria-labelledby="dash-trader-title">
       <h2 id="dash-trader-title" className="section-title">
@@ -46,16 +66,24 @@ function TraderRow({ service }: { service: ServiceInfo }) {
   const connected = useConnectionStore((s) => s.status.state === 'connected');
   const busy = useActionsStore((s) => s.busy[service.name]);
   const failure = useActionsStore((s) => s.errors[service.name]);
+  const traderBusy = useTraderStore((s) => s.busy[service.name]);
+  const traderFailure = useTraderStore((s) => s.actionErrors[service.name]);
+  const snapshot = useTraderSnapshot(service.name);
   const [confirming, setConfirming] = useState<'start' | 'stop' | null>(null);
   const { name, state } = service;
   const mode = traderMode(service);
   const symbols = traderSymbols(service);
-  const idle = connected && busy === undefined;
+  const idle = connected && busy === undefined && traderBusy === undefined;
 
+  const program = isTraderProgram(service);
   const start = (): void => {
     setConfirming(null);
-    // What the dialog named is what is confirmed: the core refuses a trader's start without it.
-    void runServiceAction(api, name, 'start', { mode: traderConfirmMode(service) });
+    void startTrader(api, service);
+  };
+  const stopAs = (choice: StopChoice): void => {
+    setConfirming(null);
+    if (choice === 'opening') void setOpening(api, name, false);
+    else void stopTrader(api, name, choice === 'flatten');
   };
   const stop = (): void => {
     setConfirming(null);
@@ -65,7 +93,7 @@ function TraderRow({ service }: { service: ServiceInfo }) {
   return (
     <li className="dash-trader-row" data-testid={`trader-${name}`} data-state={state} data-mode={mode.mode}>
       <div className="dash-trader-main">
-        <a className="dash-trader-name" href={hrefFor('services', name)}>
+        <a className="dash-trader-name" href={program ? hrefFor('trader', name) : hrefFor('services', name)}>
           {name}
         </a>
         <StateBadge state={state} testId={`trader-state-${name}`} />
@@ -90,6 +118,7 @@ function TraderRow({ service }: { service: ServiceInfo }) {
             {symbols ? symbols.join(', ') : <span className="muted">not set (config.symbols)</span>}
           </dd>
         </div>
+        {program && <TraderFigures name={name} />}
       </dl>
       <div className="dash-trader-actions">
         <button
@@ -111,7 +140,9 @@ function TraderRow({ service }: { service: ServiceInfo }) {
           data-testid={`trader-stop-${name}`}
           aria-label={`Stop trading with ${name}`}
         >
-          {busy === 'stop' ? 'Stopping…' : 'Stop trading'}
+          {busy === 'stop' || traderBusy === 'stop' || traderBusy === 'flatten'
+            ? 'Stopping…'
+            : 'Stop trading'}
         </button>
       </div>
       {canAcknowledge(state) && (
@@ -130,26 +161,35 @@ function TraderRow({ service }: { service: ServiceInfo }) {
           />
         </div>
       )}
+      {program && <OpeningLine name={name} />}
+      {traderFailure && (
+        <div className="dash-trader-note">
+          <span className="muted">{traderFailure.action} failed: </span>
+          <ErrorNote
+            error={traderFailure.error}
+            testId={`trader-error-${name}`}
+            onDismiss={() => dismissTraderError(name)}
+          />
+        </div>
+      )}
       {confirming === 'start' && (
-        <ConfirmDialog
+        <StartTraderDialog
+          service={service}
           testId="trader-confirm"
-          data={{ 'data-action': 'start', 'data-mode': mode.mode }}
-          title={`Start trading with ${name}?`}
-          confirmLabel={
-            mode.mode === 'live'
-              ? 'Start LIVE trading'
-              : mode.mode === 'paper'
-                ? 'Start paper trading'
-                : 'Start trading'
-          }
-          danger={mode.mode !== 'paper'}
           onConfirm={start}
           onCancel={() => setConfirming(null)}
-        >
-          <StartSummary service={service} />
-        </ConfirmDialog>
+        />
       )}
-      {confirming === 'stop' && (
+      {confirming === 'stop' && program && (
+        <StopTraderDialog
+          name={name}
+          snapshot={snapshot}
+          testId="trader-confirm"
+          onChoose={stopAs}
+          onCancel={() => setConfirming(null)}
+        />
+      )}
+      {confirming === 'stop' && !program && (
         <ConfirmDialog
           testId="trader-confirm"
           data={{ 'data-action': 'stop', 'data-mode': mode.mode }}
@@ -169,50 +209,42 @@ function TraderRow({ service }: { service: ServiceInfo }) {
   );
 }
 
-function StartSummary({ service }: { service: ServiceInfo }) {
-  const mode = traderMode(service);
-  const symbols = traderSymbols(service);
-  const { program } = service.definition;
+/** Equity and the day's P&L from the trader's snapshot (a dash until the first one). */
+function TraderFigures({ name }: { name: string }) {
+  const s = useTraderSnapshot(name);
+  const day = s?.account.dayPnl ?? null;
   return (
     <>
-      <dl className="dash-dialog-facts">
-        <dt>Mode</dt>
-        <dd>
-          <span className="dash-mode dash-mode-big" data-mode={mode.mode} data-testid="trader-confirm-mode">
-            {mode.mode === 'live' ? 'LIVE' : mode.label}
-          </span>
-          <span className="dash-dialog-explain" data-testid="trader-confirm-mode-explain">
-            {mode.mode === 'live'
-              ? 'Real orders with real money on the exchange.'
-              : mode.mode === 'paper'
-                ? mode.source === 'default'
-                  ? 'Simulated orders: this service does not set config.mode, and the built-in trader defaults to paper.'
-                  : 'Simulated orders: nothing is sent to an exchange.'
-                : mode.source === 'none'
-                  ? 'This service does not set config.mode: Vigil cannot tell whether it trades on paper or live.'
-                  : 'config.mode is neither "paper" nor "live": Vigil cannot tell what the program will do.'}
-          </span>
+      <div>
+        <dt>Equity</dt>
+        <dd className="num" data-testid={`trader-equity-${name}`}>
+          {formatMoney(s?.account.equity)}
         </dd>
-        <dt>Symbols</dt>
-        <dd data-testid="trader-confirm-symbols">
-          {symbols ? (
-            symbols.join(', ')
-          ) : (
-            <span className="muted">not set in config.symbols: whatever the program trades by default</span>
-          )}
+      </div>
+      <div>
+        <dt>Day P&amp;L</dt>
+        <dd className="num pnl" data-tone={pnlTone(day)} data-testid={`trader-day-pnl-${name}`}>
+          {formatSignedMoney(day)}
         </dd>
-        <dt>Program</dt>
-        <dd>
-          <code className="dash-dialog-program">
-            {program.type === 'builtin'
-              ? `built-in: ${program.name}`
-              : [program.command, ...program.args].join(' ')}
-          </code>
-        </dd>
-      </dl>
-      <p className="dash-dialog-text">
-        It keeps trading until you stop it, here or in Services. Quitting Vigil stops it first.
-      </p>
+      </div>
     </>
+  );
+}
+
+/** Whether it may open positions, in words (the first block, and how many more). */
+function OpeningLine({ name }: { name: string }) {
+  const s = useTraderSnapshot(name);
+  const now = useNow();
+  if (!s) return null;
+  const line = openingHeadline(s, now);
+  return (
+    <p
+      className="dash-trader-note dash-trader-opening"
+      data-paused={line.paused}
+      data-blocks={s.blocks.join(' ')}
+      data-testid={`trader-opening-${name}`}
+    >
+      {line.text}
+    </p>
   );
 }
