@@ -1,27 +1,10 @@
 /**
- * A trader.db written the way the trader program writes it (the schema in TRADER.md and
- * src/services/trader/trader-db.ts), for testing the core's read-only reader without the program.
+ * A trader.db with the trader program's schema (src/services/trader/trader-db.ts) and rows a test
+ * chooses, for testing the core's read-only reader without the program.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
+import { openTraderDb } from '../../src/services/trader/trader-db';
 import type { TraderFill, TraderOrder, TraderSnapshot } from '../../src/shared/trader-api';
-
-const SCHEMA = `
-  CREATE TABLE account (id INTEGER PRIMARY KEY CHECK (id = 1), initial_equity REAL, cash REAL,
-    realized_pnl REAL, fees REAL, day INTEGER, day_start_equity REAL, opening_stopped_by TEXT,
-    daily_loss_halt_day INTEGER, next_order_no INTEGER, limits TEXT, updated_at INTEGER);
-  CREATE TABLE orders (seq INTEGER PRIMARY KEY AUTOINCREMENT, client_order_id TEXT NOT NULL UNIQUE,
-    symbol TEXT, side TEXT, qty REAL, type TEXT, reduce_only INTEGER, status TEXT, filled_qty REAL,
-    avg_fill_price REAL, fees REAL, reason TEXT, created_at INTEGER, updated_at INTEGER);
-  CREATE TABLE fills (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
-    client_order_id TEXT NOT NULL, symbol TEXT, side TEXT, qty REAL, price REAL, fee REAL,
-    realized_pnl REAL, ts INTEGER);
-  CREATE TABLE positions (symbol TEXT PRIMARY KEY, qty REAL, avg_price REAL, realized_pnl REAL, fees REAL);
-  CREATE TABLE equity (t INTEGER PRIMARY KEY, equity REAL, realized_pnl REAL, unrealized_pnl REAL);
-  CREATE TABLE last_snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER, json TEXT);
-`;
 
 export interface AccountFixture {
   initialEquity: number;
@@ -39,11 +22,8 @@ export class TraderDbFixture {
   readonly db: Db;
 
   constructor(readonly file: string) {
-    mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.exec(SCHEMA);
-    this.db.pragma('user_version = 1');
+    // The trader's own schema (its migrations), rows written directly: any state a test needs.
+    this.db = openTraderDb(file);
   }
 
   account(a: AccountFixture): this {

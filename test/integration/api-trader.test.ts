@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type Core } from '../../src/main/core';
 import { startHeadlessServer, type HeadlessServer } from '../../src/main/server/headless-server';
-import { traderDbFile } from '../../src/main/api/trader-history';
+import { traderDbPath } from '../../src/services/trader/trader-db';
 import { resolveDefinition, type ServiceDefinitionInput } from '../../src/shared/service-definition';
 import type { ServiceInfo } from '../../src/shared/services';
 import type { TraderSnapshot } from '../../src/shared/trader-api';
@@ -58,7 +58,7 @@ beforeAll(async () => {
   // What a stopped `paper` left: an account, a position, orders, fills, equity and its last snapshot.
   const now = Date.now();
   const today = Math.floor(now / DAY) * DAY;
-  const db = new TraderDbFixture(traderDbFile(dir.path, 'paper'))
+  const db = new TraderDbFixture(traderDbPath(dir.path, 'paper'))
     .account({
       initialEquity: 10_000,
       cash: 9_500,

@@ -8,7 +8,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { configSnapshot, TraderHistory, traderDbFile } from '../../src/main/api/trader-history';
+import { configSnapshot, TraderHistory } from '../../src/main/api/trader-history';
+import { traderDbPath } from '../../src/services/trader/trader-db';
 import { traderConfigSchema, type TraderSnapshot } from '../../src/shared/trader-api';
 import { tempDir } from '../helpers/temp-dir';
 import { fill, order, TraderDbFixture } from '../helpers/trader-db-fixture';
@@ -38,7 +39,7 @@ afterEach(() => {
   dir.remove();
 });
 
-const file = () => traderDbFile(dir.path, 'paper');
+const file = () => traderDbPath(dir.path, 'paper');
 const db = () => (fx = new TraderDbFixture(file()));
 
 describe('trader history', () => {
@@ -244,7 +245,7 @@ describe('trader history', () => {
     foreign.exec('CREATE TABLE notes (x)');
     foreign.close();
     expect(read).toThrow(
-      refused(/paper\.db cannot be opened \(it is not a trader database: no table account, orders/),
+      refused(/paper\.db cannot be opened \(it is an SQLite database, but not a Vigil trader database\)/),
     );
 
     const newer = new Database(file());

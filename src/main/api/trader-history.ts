@@ -12,16 +12,12 @@
  * which every fill updates in one transaction; a trader that never ran gets a snapshot from its
  * configuration. The strategy and limits shown are the configuration's: what its next start runs.
  */
-import { existsSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import { existsSync, statSync } from 'node:fs';
 import type { Database as Db } from 'better-sqlite3';
 import { ApiError } from '../../shared/errors';
 import {
   openingBlocks,
   type OpeningBlock,
-  type OrderSide,
-  type OrderStatus,
   type TraderConfig,
   type TraderEquityPoint,
   type TraderFill,
@@ -30,36 +26,21 @@ import {
   type TraderPosition,
   type TraderSnapshot,
 } from '../../shared/trader-api';
-import { checkHeader, probeTables } from '../../services/sqlite/db-file';
-import { dbErrors, DbFileError } from '../../services/sqlite/errors';
 import { electronNativeBinding } from '../../services/sqlite/native-binding';
 import { isStrategyId, strategies } from '../../services/strategies';
+import { openTraderDb, traderDbPath } from '../../services/trader/trader-db';
+import {
+  toEquity,
+  toFill,
+  toOrder,
+  type AccountRow,
+  type EquityRow,
+  type FillRow,
+  type OrderRow,
+  type PositionRow,
+} from '../../services/trader/trader-rows';
 
-/** The trader schema version this reader knows (PRAGMA user_version of the file). */
-export const TRADER_DB_VERSION = 1;
 const DAY_MS = 86_400_000;
-
-export function traderDbFile(dataDir: string, service: string): string {
-  return join(resolve(dataDir), 'trader', `${service}.db`);
-}
-
-class TraderFileError extends DbFileError {
-  override readonly name = 'TraderFileError';
-}
-
-const errors = dbErrors<TraderFileError>(
-  {
-    create: (code, file, problem, wayForward, cause) =>
-      new TraderFileError(code, file, problem, wayForward, { cause }),
-    moveAside: (file) =>
-      `Stop the trader and move the file aside with its -wal and -shm files (e.g. to ${basename(file)}.bad): ` +
-      'its next start begins a new account, and the moved file keeps its orders and fills.',
-    locked: 'Another program holds the file: close it (a database tool), then try again.',
-    restart: 'try again',
-    schema: 'trader schema',
-  },
-  (error): error is TraderFileError => error instanceof TraderFileError,
-);
 
 export interface OrdersQuery {
   name: string;
@@ -87,63 +68,6 @@ const STATUS_WHERE: Record<OrdersQuery['status'], string> = {
   all: '1',
 };
 
-interface OrderRow {
-  seq: number;
-  client_order_id: string;
-  symbol: string;
-  side: OrderSide;
-  qty: number;
-  type: string;
-  reduce_only: number;
-  status: OrderStatus;
-  filled_qty: number;
-  avg_fill_price: number | null;
-  fees: number;
-  reason: string;
-  created_at: number;
-  updated_at: number;
-}
-
-interface FillRow {
-  seq: number;
-  id: string;
-  client_order_id: string;
-  symbol: string;
-  side: OrderSide;
-  qty: number;
-  price: number;
-  fee: number;
-  realized_pnl: number;
-  ts: number;
-}
-
-interface AccountRow {
-  initial_equity: number;
-  cash: number;
-  realized_pnl: number;
-  fees: number;
-  day: number;
-  day_start_equity: number;
-  opening_stopped_by: string | null;
-  daily_loss_halt_day: number | null;
-  updated_at: number;
-}
-
-interface PositionRow {
-  symbol: string;
-  qty: number;
-  avg_price: number | null;
-  realized_pnl: number;
-  fees: number;
-}
-
-interface EquityRow {
-  t: number;
-  equity: number;
-  realized_pnl: number;
-  unrealized_pnl: number;
-}
-
 export interface TraderHistoryOptions {
   /** better-sqlite3's addon for this runtime (default: the Electron build inside Electron). */
   nativeBinding?: string;
@@ -160,7 +84,7 @@ export class TraderHistory {
   }
 
   file(service: string): string {
-    return traderDbFile(this.dataDir, service);
+    return traderDbPath(this.dataDir, service);
   }
 
   /** Orders newest first; `before` pages back by `seq`. */
@@ -188,18 +112,7 @@ export class TraderHistory {
           .prepare<unknown[], FillRow>('SELECT * FROM fills WHERE seq < ? ORDER BY seq DESC LIMIT ?')
           .all(q.before ?? Number.MAX_SAFE_INTEGER, q.limit + 1);
         return page(
-          rows.map((r) => ({
-            seq: r.seq,
-            id: r.id,
-            clientOrderId: r.client_order_id,
-            symbol: r.symbol,
-            side: r.side,
-            qty: r.qty,
-            price: r.price,
-            fee: r.fee,
-            realizedPnl: r.realized_pnl,
-            ts: r.ts,
-          })),
+          rows.map((r) => ({ ...toFill(r), seq: r.seq })),
           q.limit,
         );
       }) ?? { items: [], next: null }
@@ -264,42 +177,23 @@ export class TraderHistory {
     );
   }
 
-  /** Runs `read` on the trader's file opened read-only; undefined when there is no file or no data yet. */
+  /**
+   * Runs `read` on the trader's file opened read-only (trader-db.ts checks it is a trader database of
+   * a schema this Vigil reads); undefined when there is no file yet, or an empty one (created, nothing
+   * written).
+   */
   private read<T>(service: string, read: (db: Db) => T): T | undefined {
     const file = this.file(service);
-    if (!existsSync(file)) return undefined;
+    if (!existsSync(file) || statSync(file).size === 0) return undefined;
     let db: Db | null = null;
     try {
-      checkHeader(file, errors);
-      db = new Database(file, {
+      db = openTraderDb(file, {
         readonly: true,
-        fileMustExist: true,
-        timeout: 1000,
         ...(this.nativeBinding ? { nativeBinding: this.nativeBinding } : {}),
       });
-      const version = db.pragma('user_version', { simple: true }) as number;
-      if (version > TRADER_DB_VERSION) throw errors.newerVersion(file, version, TRADER_DB_VERSION);
-      const tables = db
-        .prepare<[], string>(`SELECT name FROM sqlite_master WHERE type = 'table'`)
-        .pluck()
-        .all();
-      // Created, not yet set up by the trader: nothing recorded yet.
-      if (tables.length === 0) return undefined;
-      const missing = ['account', 'orders', 'fills', 'positions', 'equity', 'last_snapshot'].filter(
-        (t) => !tables.includes(t),
-      );
-      if (missing.length > 0) {
-        throw errors.unreadable(
-          file,
-          `it is not a trader database: no table ${missing.join(', ')}`,
-          'Move it out of the way: the trader creates its own at its next start.',
-        );
-      }
-      probeTables(db);
       return read(db);
     } catch (error) {
-      const e = errors.from(error, file, 'reading it');
-      throw new ApiError('unavailable', `${service}'s trader database: ${e.message}`, 'name');
+      throw new ApiError('unavailable', `${service}'s trader database: ${(error as Error).message}`, 'name');
     } finally {
       db?.close();
     }
@@ -444,26 +338,4 @@ function parseSnapshot(raw: string): TraderSnapshot | null {
 function page<T>(rows: (T & { seq: number })[], limit: number): TraderPage<T> {
   const items = rows.slice(0, limit);
   return { items, next: rows.length > limit ? items.at(-1)!.seq : null };
-}
-
-function toOrder(r: OrderRow): TraderOrder {
-  return {
-    clientOrderId: r.client_order_id,
-    symbol: r.symbol,
-    side: r.side,
-    qty: r.qty,
-    type: 'market',
-    reduceOnly: r.reduce_only !== 0,
-    status: r.status,
-    filledQty: r.filled_qty,
-    avgFillPrice: r.avg_fill_price,
-    fees: r.fees,
-    reason: r.reason,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
-
-function toEquity(r: EquityRow): TraderEquityPoint {
-  return { t: r.t, equity: r.equity, realizedPnl: r.realized_pnl, unrealizedPnl: r.unrealized_pnl };
 }

@@ -16,8 +16,6 @@ import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import {
   riskLimitsSchema,
-  type OrderSide,
-  type OrderStatus,
   type RiskLimits,
   type TraderEquityPoint,
   type TraderFill,
@@ -28,6 +26,18 @@ import { asideName, checkHeader, moveAside, probeTables, useWal } from '../sqlit
 import { dbErrors, DbFileError } from '../sqlite/errors';
 import { applyMigrations, refuseNewer, type Migration } from '../sqlite/migrations';
 import { electronNativeBinding } from '../sqlite/native-binding';
+import {
+  toAccount,
+  toEquity,
+  toFill,
+  toOrder,
+  toPosition,
+  type AccountRow,
+  type EquityRow,
+  type FillRow,
+  type OrderRow,
+  type PositionRow,
+} from './trader-rows';
 import type { AccountState, StoredPosition, TraderStore } from './types';
 
 export class TraderDbError extends DbFileError {
@@ -232,57 +242,6 @@ export function openTraderDb(path: string, opts: OpenTraderDbOptions = {}): Db {
   }
 }
 
-interface AccountRow {
-  initial_equity: number;
-  cash: number;
-  realized_pnl: number;
-  fees: number;
-  day: number;
-  day_start_equity: number;
-  opening_stopped_by: string | null;
-  daily_loss_halt_day: number | null;
-  next_order_no: number;
-  limits: string | null;
-}
-
-interface OrderRow {
-  seq: number;
-  client_order_id: string;
-  symbol: string;
-  side: OrderSide;
-  qty: number;
-  type: string;
-  reduce_only: number;
-  status: OrderStatus;
-  filled_qty: number;
-  avg_fill_price: number | null;
-  fees: number;
-  reason: string;
-  created_at: number;
-  updated_at: number;
-}
-
-interface FillRow {
-  seq: number;
-  id: string;
-  client_order_id: string;
-  symbol: string;
-  side: OrderSide;
-  qty: number;
-  price: number;
-  fee: number;
-  realized_pnl: number;
-  ts: number;
-}
-
-interface PositionRow {
-  symbol: string;
-  qty: number;
-  avg_price: number | null;
-  realized_pnl: number;
-  fees: number;
-}
-
 export interface TraderDbOptions extends OpenTraderDbOptions {
   /** Wall time for `updated_at` and equity pruning (default Date.now). */
   now?: () => number;
@@ -465,16 +424,8 @@ export class TraderDb implements TraderStore {
   fills(): (TraderFill & { seq: number })[] {
     return this.run('reading fills', () =>
       (this.stmt<FillRow>('SELECT * FROM fills ORDER BY seq').all() as FillRow[]).map((r) => ({
+        ...toFill(r),
         seq: r.seq,
-        id: r.id,
-        clientOrderId: r.client_order_id,
-        symbol: r.symbol,
-        side: r.side,
-        qty: r.qty,
-        price: r.price,
-        fee: r.fee,
-        realizedPnl: r.realized_pnl,
-        ts: r.ts,
       })),
     );
   }
@@ -483,18 +434,11 @@ export class TraderDb implements TraderStore {
   equity(from = 0, to = Number.MAX_SAFE_INTEGER): TraderEquityPoint[] {
     return this.run('reading equity', () =>
       (
-        this.stmt('SELECT * FROM equity WHERE t >= ? AND t < ? ORDER BY t').all(from, to) as {
-          t: number;
-          equity: number;
-          realized_pnl: number;
-          unrealized_pnl: number;
-        }[]
-      ).map((r) => ({
-        t: r.t,
-        equity: r.equity,
-        realizedPnl: r.realized_pnl,
-        unrealizedPnl: r.unrealized_pnl,
-      })),
+        this.stmt<EquityRow>('SELECT * FROM equity WHERE t >= ? AND t < ? ORDER BY t').all(
+          from,
+          to,
+        ) as EquityRow[]
+      ).map(toEquity),
     );
   }
 
@@ -581,43 +525,6 @@ function orderParams(o: TraderOrder): Record<string, unknown> {
     reason: o.reason,
     createdAt: Math.round(o.createdAt),
     updatedAt: Math.round(o.updatedAt),
-  };
-}
-
-function toOrder(r: OrderRow): TraderOrder {
-  return {
-    clientOrderId: r.client_order_id,
-    symbol: r.symbol,
-    side: r.side,
-    qty: r.qty,
-    type: 'market',
-    reduceOnly: r.reduce_only !== 0,
-    status: r.status,
-    filledQty: r.filled_qty,
-    avgFillPrice: r.avg_fill_price,
-    fees: r.fees,
-    reason: r.reason,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
-
-function toPosition(r: PositionRow): StoredPosition {
-  return { symbol: r.symbol, qty: r.qty, avgPrice: r.avg_price, realizedPnl: r.realized_pnl, fees: r.fees };
-}
-
-function toAccount(r: AccountRow): AccountState {
-  const stoppedBy = r.opening_stopped_by;
-  return {
-    initialEquity: r.initial_equity,
-    cash: r.cash,
-    realizedPnl: r.realized_pnl,
-    fees: r.fees,
-    day: r.day,
-    dayStartEquity: r.day_start_equity,
-    openingStoppedBy: stoppedBy === 'person' || stoppedBy === 'kill-switch' ? stoppedBy : null,
-    dailyLossHaltDay: r.daily_loss_halt_day,
-    nextOrderNo: r.next_order_no,
   };
 }
 
