@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { parseCollectorConfigs } from './collector-config';
 import { optimizerConfigSchema } from './optimizer-api';
+import { parseTraderConfig } from '../services/trader/trader-config';
 import { serviceKinds, serviceNameSchema, type ServiceKind } from './services';
 
 const HOUR = 3_600_000;
@@ -238,6 +239,12 @@ const builtinConfigs: Record<
     if (issue.code === 'unrecognized_keys') path.push(issue.keys[0]!);
     return { ok: false, path, error: issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message };
   },
+  // The shape and the strategy (a known id, parameters it accepts): a trader that would not start is
+  // refused here. No configuration means every default.
+  trader: (config) => {
+    const r = parseTraderConfig(config);
+    return r.ok ? { ok: true } : r;
+  },
 };
 
 export function rolePreset(
@@ -319,6 +326,10 @@ export function resolveDefinition(input: unknown): ResolveResult {
     }
     if (d.restart.backoff.type === 'exponential' && d.restart.backoff.capMs < d.restart.backoff.initialMs) {
       issue(['restart', 'backoff', 'capMs'], 'must not be below initialMs');
+    }
+    // The trader program's safety rules (never autostarts, a person confirms its start) hang on the kind.
+    if (d.program.type === 'builtin' && d.program.name === 'trader' && d.kind !== 'trader') {
+      issue(['kind'], 'the trader program runs as kind trader');
     }
     const validate = d.program.type === 'builtin' ? builtinConfigs[d.program.name] : undefined;
     if (validate) {

@@ -74,7 +74,8 @@ describe('core with control.db', () => {
   it('creates the default configuration on first run, and keeps what a person changes', async () => {
     await open();
     const first = await ok<ServiceInfo[]>('services.list');
-    // The self-check, the optimizer and the seed's five collectors, on the live public endpoints.
+    // The self-check, the optimizer, the seed's five collectors on the live public endpoints, and a
+    // paper trader fed by the Binance spot one.
     const defaults = [
       'selfcheck',
       'optimizer',
@@ -83,12 +84,20 @@ describe('core with control.db', () => {
       'okx-spot',
       'okx-swap',
       'deribit',
+      'trader',
     ];
     expect(first.map((s) => s.name)).toEqual(defaults);
+    expect(first.find((s) => s.name === 'trader')?.definition).toMatchObject({
+      kind: 'trader',
+      autostart: false,
+      dependsOn: ['binance-spot'],
+      config: { mode: 'paper', venue: 'binance-spot', symbols: ['BTCUSDT', 'ETHUSDT'] },
+    });
     expect(first.find((s) => s.name === 'binance-usdm')?.definition.config).toEqual({
       venue: 'binance-usdm',
     });
-    for (const name of defaults) await ok('services.remove', { name });
+    // Dependents first: the trader before the collector it depends on.
+    for (const name of [...defaults].reverse()) await ok('services.remove', { name });
     await ok('services.add', { definition: crasher });
     await core!.close();
     await open();
@@ -237,7 +246,13 @@ describe('core with control.db', () => {
   it('lists the built-in programs this installation has', async () => {
     await open();
     const programs = await ok<BuiltinProgram[]>('programs.list');
-    expect(programs.map((p) => p.name)).toEqual(['collector', 'optimizer', 'selfcheck', 'simulator']);
+    expect(programs.map((p) => p.name)).toEqual([
+      'collector',
+      'optimizer',
+      'selfcheck',
+      'simulator',
+      'trader',
+    ]);
     expect(programs.find((p) => p.name === 'collector')).toMatchObject({
       kind: 'collector',
       config: { required: true, example: { venue: 'binance-spot' } },

@@ -28,6 +28,14 @@ const descriptions: Record<CollectorVenue, string> = {
     'Deribit perpetuals market data: trades, order books, funding, open interest, liquidations, DVOL volatility index',
 };
 
+/** The default trader: paper, on the Binance spot collector's two main symbols, deciding on 1 m candles. */
+const TRADER_CONFIG = {
+  mode: 'paper',
+  venue: 'binance-spot',
+  symbols: ['BTCUSDT', 'ETHUSDT'],
+  resolution: '1m',
+};
+
 /**
  * The programs that ship with Vigil (each a folder of src/services with an index.ts; sdk, bus and
  * sqlite are libraries), with the configuration each reads from VIGIL_CONFIG.
@@ -74,6 +82,18 @@ const programs: readonly BuiltinProgram[] = [
       example: { spotPort: 7431, usdmPort: 7432, okxPort: 7433, deribitPort: 7434 },
     },
   },
+  {
+    name: 'trader',
+    kind: 'trader',
+    description:
+      'Paper trading: runs a strategy on live top of book and trades from the bus, with risk limits, a kill switch and every order and fill kept in trader/<name>.db; started only by a person',
+    config: {
+      required: false,
+      description:
+        'mode (paper), venue, symbols, resolution (1s or 1m), strategy { id, params }, equity, costs { feeBps, slippageBps, latencyMs }, allowShort, limits { maxPositionNotional, maxOrderNotional, maxOrdersPerMinute, maxDailyLoss }, staleAfterMs; all have defaults',
+      example: TRADER_CONFIG,
+    },
+  },
 ];
 
 /** The built-in programs this installation has (bundled into `servicesDir`). */
@@ -105,10 +125,22 @@ function resolveAll(servicesDir: string, inputs: ServiceDefinitionInput[]): Serv
     });
 }
 
+/** A trader fed by the collector of its venue (started with it, in that order). */
+function trader(config: Record<string, unknown>, description: string): ServiceDefinitionInput {
+  return {
+    name: 'trader',
+    kind: 'trader',
+    description,
+    program: { type: 'builtin', name: 'trader' },
+    dependsOn: [String(config.venue)],
+    config,
+  };
+}
+
 /**
  * The services a fresh installation has: the self-check, the optimizer (autostarts: it only works
- * when asked) and the seed's five collectors on the live public endpoints (no API keys). The trader
- * joins as its issue lands.
+ * when asked), the seed's five collectors on the live public endpoints (no API keys) and a paper
+ * trader (never autostarts: a person starts it).
  */
 export function defaultDefinitions(servicesDir: string): ServiceDefinition[] {
   return resolveAll(servicesDir, [
@@ -126,6 +158,10 @@ export function defaultDefinitions(servicesDir: string): ServiceDefinition[] {
       program: { type: 'builtin', name: 'optimizer' },
     },
     ...collectorVenues.map((venue) => collector(venue)),
+    trader(
+      TRADER_CONFIG,
+      'Paper trading on Binance spot BTCUSDT and ETHUSDT (1 m candles, moving average crossover)',
+    ),
   ]);
 }
 
@@ -162,5 +198,14 @@ export function demoDefinitions(servicesDir: string, ports: DemoPorts = DEMO_POR
       description: `${descriptions[venue]} (SIMULATED)`,
       dependsOn: ['simulator'],
     })),
+    // 1 s candles and short averages: it warms up in half a minute and trades within minutes.
+    trader(
+      {
+        ...TRADER_CONFIG,
+        resolution: '1s',
+        strategy: { id: 'ma-crossover', params: { fast: 5, slow: 20 } },
+      },
+      'Paper trading on the simulated Binance spot BTCUSDT and ETHUSDT (1 s candles) (SIMULATED)',
+    ),
   ]);
 }
