@@ -43,9 +43,9 @@ describe('the Dashboard in the browser UI', () => {
       await byTestId(page, 'dashboard-overall', { 'data-level': 'healthy' }).waitFor({ timeout: 60_000 });
       expect(await text(page, 'dashboard-overall-label')).toBe('All healthy');
       expect(await byTestId(page, 'trading-indicator').getAttribute('data-on')).toBe('false');
-      // No trader in the demo: the card says how to add one.
-      expect(await text(page, 'trader-empty')).toContain('Add a service of kind trader in Services');
-      expect(await byTestId(page, 'trader-empty').locator('a[href="#/services"]').count()).toBe(1);
+      // The demo's paper trader is there, stopped: only a person starts it.
+      await byTestId(page, 'trader-trader', { 'data-state': 'stopped' }).waitFor();
+      expect(await text(page, 'trader-mode-trader')).toBe('paper');
       // The counts the other tests rely on, and the open alerts.
       const list = await call<ServiceInfo[]>('services.list');
       expect(await text(page, 'count-total')).toBe(String(list.length));
