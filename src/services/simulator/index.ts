@@ -2,12 +2,14 @@
  * simulator: the market simulator as a supervised child (the demo's market). It serves Binance spot
  * and USD-M, OKX and Deribit on 127.0.0.1 and reports connections and message rates. Configuration: VIGIL_CONFIG, JSON,
  * optional: { spotPort?: 7431, usdmPort?: 7432, okxPort?: 7433,
- * deribitPort?: 7434, symbols?: string[], seed?: number }.
+ * deribitPort?: 7434, symbols?: string[], seed?: number,
+ * paths?: { BTCUSDT: { path: [{ price, holdMs }...], loop? } } }: scripted prices from the start
+ * (price-path.ts); `POST /__sim/path` on any of its ports scripts one later.
  */
 import { z } from 'zod';
 import { EXIT_CONFIG_ERROR } from '../../shared/child-protocol';
 import { startChild } from '../sdk';
-import { startSimulator, type Simulator } from './simulator';
+import { DEFAULT_SYMBOLS, pricePathSchema, startSimulator, type Simulator } from './simulator';
 
 // 0 picks a free port (tests); the ready message says which.
 const port = z.number().int().min(0).max(65_535);
@@ -23,8 +25,20 @@ const configSchema = z
       .max(200)
       .optional(),
     seed: z.number().int().optional(),
+    paths: z.record(z.string(), pricePathSchema).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    const symbols = config.symbols ?? DEFAULT_SYMBOLS;
+    for (const symbol of Object.keys(config.paths ?? {})) {
+      if (!symbols.includes(symbol))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['paths', symbol],
+          message: `not one of the symbols (${symbols.join(', ')})`,
+        });
+    }
+  });
 
 function readConfig(): z.infer<typeof configSchema> {
   const raw = process.env.VIGIL_CONFIG;
@@ -90,6 +104,7 @@ try {
     deribitPort: config.deribitPort,
     symbols: config.symbols,
     seed: config.seed,
+    paths: config.paths,
   });
 } catch (error) {
   console.error(`simulator: could not start: ${error instanceof Error ? error.message : String(error)}`);

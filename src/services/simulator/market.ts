@@ -7,12 +7,19 @@
  * Prices are kept as integer ticks and sizes as integer lots, so the decimal strings on the wire are
  * exact and a collector that parses them gets the very numbers that `trueBook()` returns.
  *
+ * A scripted price path (`setPath`) replaces the random walk: the top of the book sits one tick either
+ * side of the scripted price (so the mid is the scripted price), takers trade only at that top, and a
+ * move to the next price is a gap, as on news: makers pull the quotes the new price crosses and requote
+ * around it, and a taker prints at the new best price in the direction of the move. Every change still
+ * goes through the same update ids, depth diffs, bookTicker and trade ids as the random market.
+ *
  * Update ids follow Binance: every level change advances the book's update id; each depth stream
  * (one per speed) accumulates the changes since its last event and emits them as one diff with
  * `U` = first id, `u` = last id. Spot ids are contiguous (next `U` = previous `u` + 1); USD-M ids jump
  * between steps and events chain through `pu` instead.
  */
 import type { Level, Venue } from '../../shared/market';
+import { pathPositionAt, type PathPosition, type PricePath } from './price-path';
 import { Random, hash32 } from './random';
 
 export const simVenues = [
@@ -416,6 +423,9 @@ export class SymbolMarket {
   private openInterestLots: number;
   private basis = 0;
   private lastTop = '';
+  private script: { path: PricePath; startedAt: number } | null = null;
+  /** The scripted price the book shows now, in ticks (null until the first scripted step). */
+  private scriptTicks: number | null = null;
 
   constructor(options: MarketOptions) {
     this.venue = options.venue;
@@ -581,6 +591,26 @@ export class SymbolMarket {
     };
   }
 
+  // ---- scripted price path ------------------------------------------------------------------
+
+  /** Follows `path` from `now` on (from the next step); null returns to the random walk from here. */
+  setPath(path: PricePath | null, now: number): void {
+    this.script = path ? { path, startedAt: now } : null;
+    this.scriptTicks = null;
+  }
+
+  /** Where the path is at `now`, its price rounded to this venue's tick; null without a path. */
+  pathPosition(now: number): PathPosition | null {
+    if (!this.script) return null;
+    const position = pathPositionAt(this.script.path, this.script.startedAt, now);
+    return { ...position, price: Number(this.price(this.scriptedTicks(position.price))) };
+  }
+
+  private scriptedTicks(price: number): number {
+    // Two ticks at least, so the bid one tick below stays a positive price.
+    return Math.max(2, Math.round(price / this.tick));
+  }
+
   // ---- the market step -----------------------------------------------------------------------
 
   /** One step of the market: price walk, takers, makers, and book upkeep. */
@@ -591,17 +621,23 @@ export class SymbolMarket {
     // `prevSeqId`, Deribit `prev_change_id`) chains them.
     this.jumpBeforeNextChange = this.venue !== 'binance-spot';
 
-    // Fair price: a random walk that slowly reverts to where it started, so a long session stays sane.
-    const sigma = (VOLATILITY * Math.sqrt(dt) * this.spec.price) / this.tick;
-    this.fair += rng.normal() * sigma - (this.fair - this.startTicks) * 1e-5;
+    const scripted = this.script !== null;
+    if (this.script) {
+      this.followScript(pathPositionAt(this.script.path, this.script.startedAt, now).price, now);
+    } else {
+      // Fair price: a random walk that slowly reverts to where it started, so a long session stays sane.
+      const sigma = (VOLATILITY * Math.sqrt(dt) * this.spec.price) / this.tick;
+      this.fair += rng.normal() * sigma - (this.fair - this.startTicks) * 1e-5;
 
-    // Takers follow the price through the book.
-    const bestAsk = this.asks.best()!;
-    const bestBid = this.bids.best()!;
-    if (this.fair > bestAsk) this.execute('buy', this.lotsThrough(this.asks, this.fair), now);
-    else if (this.fair < bestBid) this.execute('sell', this.lotsThrough(this.bids, this.fair), now);
+      // Takers follow the price through the book.
+      const bestAsk = this.asks.best()!;
+      const bestBid = this.bids.best()!;
+      if (this.fair > bestAsk) this.execute('buy', this.lotsThrough(this.asks, this.fair), now);
+      else if (this.fair < bestBid) this.execute('sell', this.lotsThrough(this.bids, this.fair), now);
+    }
 
-    // Random taker orders at the best price, mostly smaller than the level they hit.
+    // Random taker orders at the best price, mostly smaller than the level they hit. On a scripted
+    // path none takes more than the best level, so every trade is at the scripted top.
     if (rng.chance(TAKER_ORDERS_PER_SEC * dt)) {
       const side = rng.chance(0.5) ? 'buy' : 'sell';
       const book = side === 'buy' ? this.asks : this.bids;
@@ -609,11 +645,11 @@ export class SymbolMarket {
       const lots = rng.chance(0.1)
         ? bestLots + this.typicalLots() // now and then one sweeps the best level
         : Math.max(1, Math.round(bestLots * rng.range(0.05, 0.6)));
-      this.execute(side, lots, now);
+      this.execute(side, scripted ? Math.min(lots, bestLots) : lots, now);
     }
 
     if (this.spec.derivative) {
-      if (rng.chance(LIQUIDATIONS_PER_SEC * dt)) this.liquidate(now);
+      if (rng.chance(LIQUIDATIONS_PER_SEC * dt)) this.liquidate(now, scripted);
       this.fundingRate = clamp(this.fundingRate + rng.normal() * 2e-6, -0.00375, 0.00375);
       this.basis = clamp(this.basis + rng.normal() * 1e-6, -0.002, 0.002);
       const delta = Math.round(this.openInterestLots * rng.normal() * 1e-4);
@@ -624,7 +660,8 @@ export class SymbolMarket {
     const changes = rng.int(2, 6);
     for (let i = 0; i < changes; i++) this.makerChange(now);
 
-    this.keepTopNearFair(now);
+    if (this.scriptTicks !== null) this.keepTopAtScript(this.scriptTicks, now);
+    else this.keepTopNearFair(now);
     this.fillHoles(this.bids, now);
     this.fillHoles(this.asks, now);
     this.keepDepth(now);
@@ -767,15 +804,12 @@ export class SymbolMarket {
   }
 
   /** A forced order: an IOC taker beyond the best price; the stream shows its bankruptcy price. */
-  private liquidate(now: number): void {
+  private liquidate(now: number, scripted: boolean): void {
     const side = this.rng.chance(0.5) ? 'sell' : 'buy';
     const book = side === 'buy' ? this.asks : this.bids;
     const bestLots = book.sizes.get(book.best()!)!;
-    const { filled, notional } = this.execute(
-      side,
-      Math.max(1, Math.round(bestLots * this.rng.range(0.2, 1.5))),
-      now,
-    );
+    const lots = Math.max(1, Math.round(bestLots * this.rng.range(0.2, 1.5)));
+    const { filled, notional } = this.execute(side, scripted ? Math.min(lots, bestLots) : lots, now);
     if (filled === 0) return;
     const edge = Math.max(1, Math.round(this.mid() * 0.003));
     const orderPrice = side === 'sell' ? this.bids.best()! - edge : this.asks.best()! + edge;
@@ -808,6 +842,47 @@ export class SymbolMarket {
       const offset = rng.int(1, gap - 1);
       this.setLevel(book, book.bid ? price - offset : price + offset, this.levelLots(rank + 1), now);
     }
+  }
+
+  /**
+   * One scripted step at `price`: on a new price, the quotes it crosses are pulled, the book requoted
+   * one tick either side of it, and a taker prints at the new best price in the direction of the move.
+   */
+  private followScript(price: number, now: number): void {
+    const target = this.scriptedTicks(price);
+    if (target === this.scriptTicks) return;
+    const up = target > this.mid();
+    this.scriptTicks = target;
+    this.fair = target;
+    while (this.asks.count > 0 && this.asks.best()! <= target)
+      this.setLevel(this.asks, this.asks.best()!, 0, now);
+    while (this.bids.count > 0 && this.bids.best()! >= target)
+      this.setLevel(this.bids, this.bids.best()!, 0, now);
+    this.quoteOutward(this.asks, target + 1, now);
+    this.quoteOutward(this.bids, target - 1, now);
+    const book = up ? this.asks : this.bids;
+    const bestLots = book.sizes.get(book.best()!)!;
+    this.execute(up ? 'buy' : 'sell', Math.max(1, Math.round(bestLots * this.rng.range(0.05, 0.6))), now);
+  }
+
+  /**
+   * Makers quote from `top` away from the spread until they meet the levels still standing (at most a
+   * full book; keepDepth trims what lies beyond).
+   */
+  private quoteOutward(book: BookSide, top: number, now: number): void {
+    const standing = book.best();
+    let price = top;
+    for (let added = 0; added < MAX_LEVELS && price > 0; added++) {
+      if (standing !== undefined && (book.bid ? price <= standing : price >= standing)) return;
+      this.setLevel(book, price, this.levelLots(added), now);
+      price += (book.bid ? -1 : 1) * this.rng.int(1, this.spec.maxGapTicks);
+    }
+  }
+
+  /** On a scripted path the best bid and ask are requoted one tick either side of the price. */
+  private keepTopAtScript(target: number, now: number): void {
+    if (this.bids.best()! < target - 1) this.setLevel(this.bids, target - 1, this.levelLots(0), now);
+    if (this.asks.best()! > target + 1) this.setLevel(this.asks, target + 1, this.levelLots(0), now);
   }
 
   /** Makers requote around the fair price, so the spread stays a few ticks wide. */

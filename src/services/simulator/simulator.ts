@@ -1,7 +1,8 @@
 /**
  * The market simulator as a library: a synthetic market per venue and symbol, served on 127.0.0.1 as
  * Binance spot, Binance USD-M futures, OKX (spot and swap on one server, as the exchange does) and
- * Deribit (WebSocket and REST, one port per server), with faults on command.
+ * Deribit (WebSocket and REST, one port per server), with faults on command and, per symbol, a
+ * scripted price path in place of the random walk (price-path.ts).
  * Collectors are tested against it over real sockets; the `simulator` child program runs it for the
  * demo. Ports default to 0 (ephemeral); `urls` gives the real ones.
  */
@@ -12,11 +13,13 @@ import { startDeribitServer, type DeribitServerOptions } from './deribit';
 import type { Fault } from './faults';
 import { SymbolMarket, instrumentName, simVenues, type SimTrade, type SimVenue } from './market';
 import { startOkxServer, type OkxServerOptions } from './okx';
+import { parsePricePath, type PathPosition, type PricePath } from './price-path';
 import type { ConnectionLimits, VenueServer, VenueStats } from './venue-server';
 
 export { faultSchema, parseFault, type Fault } from './faults';
 export { instrumentName, type SimTrade, type SimVenue } from './market';
 export type { VenueStats } from './venue-server';
+export { parsePricePath, pricePathSchema, type PathPosition, type PricePath } from './price-path';
 
 /** The servers: one per Binance market, one for OKX spot and swap, one for Deribit. */
 export const simServers = ['binance-spot', 'binance-usdm', 'okx', 'deribit'] as const;
@@ -65,6 +68,8 @@ export interface SimulatorOptions {
   deribit?: Pick<DeribitServerOptions, 'heartbeatUnitMs' | 'dvolPageSize' | 'dvolIntervalMs' | 'credits'>;
   /** Trades kept per venue and symbol for `trades()` (default 100,000). */
   tradesKept?: number;
+  /** Scripted price paths by symbol (BTCUSDT), started with the simulator; see `setPath`. */
+  paths?: Record<string, PricePath>;
 }
 
 export interface SimulatorStats {
@@ -101,13 +106,22 @@ export interface Simulator {
   /** Every trade generated so far (the last `tradesKept`), oldest first, for tests comparing recordings. */
   trades(venue: Venue, symbol: string): SimTrade[];
   stats(): SimulatorStats;
+  /**
+   * Makes `symbol`'s price (the simulator's name, BTCUSDT) follow `path` on every venue from the next
+   * market step, all venues in step; null goes back to the random walk from the current price.
+   * The path's clock is the wall clock: a pause does not stop it.
+   */
+  setPath(symbol: string, path: PricePath | null): void;
+  /** Where `symbol`'s path is now on `venue` (default binance-spot), or null without one. */
+  pathPosition(symbol: string, venue?: SimVenue): PathPosition | null;
   /** Freezes the market steps (pending depth diffs are still flushed, so books converge). */
   pause(): void;
   resume(): void;
   close(): Promise<void>;
 }
 
-const DEFAULT_SYMBOLS = ['BTCUSDT', 'ETHUSDT'];
+/** The markets when none are named. */
+export const DEFAULT_SYMBOLS = ['BTCUSDT', 'ETHUSDT'];
 const DEFAULT_LIMITS: Record<BinanceVenue, Omit<ConnectionLimits, 'maxConnectionMs' | 'maxStreams'>> = {
   'binance-spot': { pingIntervalMs: 20_000, pongTimeoutMs: 60_000, inboundPerSec: 5 },
   'binance-usdm': { pingIntervalMs: 180_000, pongTimeoutMs: 600_000, inboundPerSec: 10 },
@@ -154,6 +168,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return found;
   };
 
+  const setPath = (symbol: string, path: PricePath | null): void => {
+    if (!symbols.includes(symbol))
+      throw new Error(`the simulator has no symbol ${symbol} (it serves ${symbols.join(', ')})`);
+    let checked: PricePath | null = null;
+    if (path !== null) {
+      const parsed = parsePricePath(path);
+      if (!parsed.ok) throw new Error(parsed.error);
+      checked = parsed.path;
+    }
+    const at = Date.now();
+    for (const venue of simVenues) markets[venue].get(instrumentName(venue, symbol))!.setPath(checked, at);
+  };
+  for (const [symbol, path] of Object.entries(options.paths ?? {})) setPath(symbol, path);
+
   let paused = false;
   const servers = {} as Record<SimServer, VenueServer>;
   const sim: Simulator = {
@@ -174,6 +202,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     trueBook: (venue, symbol) => market(venue, symbol).trueBook(),
     trades: (venue, symbol) => market(venue, symbol).trades(),
+    setPath,
+    pathPosition: (symbol, venue = 'binance-spot') => {
+      if (!symbols.includes(symbol))
+        throw new Error(`the simulator has no symbol ${symbol} (it serves ${symbols.join(', ')})`);
+      return market(venue, instrumentName(venue, symbol)).pathPosition(Date.now());
+    },
     stats: () => {
       const byServer = Object.fromEntries(simServers.map((name) => [name, servers[name].stats()])) as Record<
         SimServer,

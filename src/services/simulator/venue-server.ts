@@ -7,6 +7,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Level } from '../../shared/market';
 import { parseFault, type Fault } from './faults';
 import type { SimTrade, SimVenue, SymbolMarket } from './market';
+import type { PathPosition, PricePath } from './price-path';
 
 /** What the control endpoints (`/__sim/...`) reach: the simulator as a whole. */
 export interface SimControl {
@@ -14,6 +15,9 @@ export interface SimControl {
   trueBook(venue: SimVenue, symbol: string): { lastUpdateId: number; bids: Level[]; asks: Level[] };
   trades(venue: SimVenue, symbol: string): SimTrade[];
   stats(): unknown;
+  /** Scripted price paths (absent on a server a test runs without the whole simulator). */
+  setPath?(symbol: string, path: PricePath | null): void;
+  pathPosition?(symbol: string, venue?: SimVenue): PathPosition | null;
   pause(): void;
   resume(): void;
 }
@@ -140,7 +144,9 @@ export function unsupportedFault(venue: SimVenue, fault: Fault, supported: reado
 
 /**
  * `/__sim/fault` (POST a fault; venue defaults to `venue`), `/__sim/book?symbol=`, `/__sim/trades?symbol=`
- * (`&venue=` picks another venue of the same server), `/__sim/stats`, `/__sim/pause`, `/__sim/resume`.
+ * (`&venue=` picks another venue of the same server), `/__sim/stats`, `/__sim/pause`, `/__sim/resume`,
+ * `/__sim/path` (POST `{ symbol, path: [{ price, holdMs }...], loop? }`, or `{ symbol, path: null }` for
+ * the random walk again; GET `?symbol=` for where it is). Path symbols are the simulator's (BTCUSDT).
  */
 export async function handleControlRequest(
   req: IncomingMessage,
@@ -183,6 +189,32 @@ export async function handleControlRequest(
       case 'GET /__sim/trades':
         sendJson(res, 200, control.trades(venueParam, symbolParam()));
         return;
+      case 'POST /__sim/path': {
+        if (!control.setPath || !control.pathPosition) throw new Error('this server does not script prices');
+        let body: unknown;
+        try {
+          body = JSON.parse(await readBody(req));
+        } catch (error) {
+          sendJson(res, 400, { error: `the body must be JSON { symbol, path, loop? }: ${String(error)}` });
+          return;
+        }
+        if (!body || typeof body !== 'object' || typeof (body as { symbol?: unknown }).symbol !== 'string') {
+          sendJson(res, 400, { error: 'symbol is required, e.g. { "symbol": "BTCUSDT", "path": [...] }' });
+          return;
+        }
+        const { symbol, ...rest } = body as { symbol: string; path?: unknown };
+        // setPath validates the path and the symbol; its errors become the 400 below.
+        control.setPath(symbol, rest.path === null ? null : (rest as PricePath));
+        sendJson(res, 200, { ok: true, position: control.pathPosition(symbol, venue) });
+        return;
+      }
+      case 'GET /__sim/path': {
+        if (!control.pathPosition) throw new Error('this server does not script prices');
+        const symbol = url.searchParams.get('symbol');
+        if (!symbol) throw new Error('symbol is required, e.g. ?symbol=BTCUSDT');
+        sendJson(res, 200, { position: control.pathPosition(symbol, venueParam) });
+        return;
+      }
       case 'GET /__sim/stats':
         sendJson(res, 200, control.stats());
         return;
