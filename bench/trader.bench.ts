@@ -103,11 +103,8 @@ async function until<T>(
 
 /** Starts a service and waits until it runs; a trader is started with the person's confirmation. */
 async function start(core: Core, name: string): Promise<void> {
-  const input = name === 'trader' ? { name, confirm: { mode: 'paper' } } : { name };
-  let r = await core.router.dispatch('services.start', input as never, { transport: 'internal' });
-  // Before the core asks for a confirmation, its input has no `confirm`.
-  if (!r.ok && name === 'trader' && /confirm/.test(r.error.message))
-    r = await core.router.dispatch('services.start', { name }, { transport: 'internal' });
+  const input = name === 'trader' ? { name, confirm: { mode: 'paper' as const } } : { name };
+  const r = await core.router.dispatch('services.start', input, { transport: 'internal' });
   if (!r.ok) throw new Error(`services.start ${name}: ${r.error.code} ${r.error.message}`);
   await until(() => core.supervisor.get(name).state === 'running', `${name} running`);
 }

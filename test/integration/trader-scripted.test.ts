@@ -145,16 +145,8 @@ describe('trader on a scripted price path', () => {
         await dispatch('services.start', { name });
         await until(() => c.supervisor.get(name).state === 'running', `${name} running`, 30_000);
       }
-      // A person's start, confirming the mode (before the core asks for it, the input has no confirm).
-      const confirmed = await c.router.dispatch(
-        'services.start',
-        { name: 'trader', confirm: { mode: 'paper' } } as never,
-        { transport: 'internal' },
-      );
-      if (!confirmed.ok) {
-        if (!/confirm/.test(confirmed.error.message)) throw new Error(confirmed.error.message);
-        await dispatch('services.start', { name: 'trader' });
-      }
+      // A person's start, confirming the mode.
+      await dispatch('services.start', { name: 'trader', confirm: { mode: 'paper' } });
       await until(() => c.supervisor.get('trader').state === 'running', 'trader running', 30_000);
       const snapshot = async () =>
         (await c.supervisor.request('trader', 'trader.snapshot', {})) as TraderSnapshot;
