@@ -16,6 +16,12 @@
  * Each fill is at the top of book the simulator showed then (a tick either side of the price) with
  * the configured slippage, its fee is feeBps of its notional, and the account's realized P&L, fees and
  * cash are what those fills imply.
+ *
+ * Then, on the same market, a person sets tighter risk limits live (trader.limits): at most 3,000 of
+ * notional an order, and a daily loss 150 beyond what the day has lost. 95 000 → 96 000 → 93 000 →
+ * 95 500: the long is built in several orders that add up to the target; the drop trips the daily
+ * loss (blocked, one open alert), the exit still goes out reduce-only, and the breakout back up sends
+ * nothing.
  */
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -63,8 +69,8 @@ function expectClose(actual: number, expected: number, what: string): void {
 
 describe('trader on a scripted price path', () => {
   it(
-    'sends the orders the script implies, fills at the shown top with slippage, and books exact P&L',
-    { timeout: 180_000 },
+    'sends the orders the script implies, fills at the shown top with slippage, books exact P&L, and keeps the risk limits set live',
+    { timeout: 240_000 },
     async () => {
       const ports = {
         spotPort: await freePort(),
@@ -257,6 +263,81 @@ describe('trader on a scripted price path', () => {
       expect(s.positions.every((p) => p.qty === 0)).toBe(true);
       expect(s.counters).toMatchObject({ orders: 4, fills: 4, rejected: 0 });
       expect(s.lastDecision).toMatchObject({ symbol: SYMBOL, target: -1 });
+
+      // ---- Then the risk limits, on the same market: set live by a person through the API. ----
+      // An order is at most 3,000 of notional, so the next long is built over several candles; the
+      // day may lose 150 more than it has, so the drop after it stops opening (closing still goes).
+      const before = await snapshot();
+      const lostSoFar = before.account.dayStartEquity - before.account.equity;
+      await dispatch('trader.limits', {
+        name: 'trader',
+        limits: {
+          maxPositionNotional: 1e6,
+          maxOrderNotional: 3_000,
+          maxOrdersPerMinute: 100,
+          maxDailyLoss: lostSoFar + 150,
+        },
+      });
+      const RISK_PRICES = [95_000, 96_000, 93_000, 95_500];
+      const res2 = await fetch(`http://${spot}/__sim/path`, {
+        method: 'POST',
+        body: JSON.stringify({
+          symbol: SYMBOL,
+          path: RISK_PRICES.map((price, i) => ({ price, holdMs: i === 0 ? 3_000 : HOLD_MS })),
+        }),
+      });
+      expect(res2.status).toBe(200);
+      const riskAt = ((await res2.json()) as { position: { since: number } }).position.since;
+      const riskSegment = (t: number) =>
+        t < riskAt + 3_000 ? 0 : Math.min(3, 1 + Math.floor((t - riskAt - 3_000) / HOLD_MS));
+      // Until the breakout back up to 95,500 has had its candles (and been refused).
+      await until(
+        async () =>
+          (await snapshot()).workingOrders.length === 0 && Date.now() > riskAt + 3_000 + 2.6 * HOLD_MS,
+        'the last turn of the risk script done',
+        60_000,
+      );
+      const after = await snapshot();
+      const db2 = TraderDb.open(traderDbPath(dir.path, 'trader'), { readonly: true });
+      const riskOrders = db2.orders().filter((o) => o.createdAt >= riskAt);
+      db2.close();
+      const buys = riskOrders.filter((o) => o.side === 'buy');
+      const sells = riskOrders.filter((o) => o.side === 'sell');
+      // The long, split: each order within the limit at the mid it was sized on, together the target.
+      expect(buys.length).toBeGreaterThanOrEqual(3);
+      for (const o of buys) {
+        expect(riskSegment(o.createdAt)).toBe(1);
+        expect(o.qty * RISK_PRICES[1]!).toBeLessThanOrEqual(3_000 + 1e-6);
+        expect(o.status).toBe('filled');
+      }
+      expectClose(
+        buys.reduce((n, o) => n + o.qty, 0),
+        before.account.cash / RISK_PRICES[1]!,
+        'the split orders add up to the target',
+      );
+      // The drop trips the daily loss: the exit still goes out (reduce-only, split like any strategy
+      // order), the re-entry does not.
+      expect(after.blocks).toContain('daily-loss');
+      expect(sells.length).toBeGreaterThanOrEqual(1);
+      for (const o of sells) {
+        expect(o).toMatchObject({ status: 'filled', reduceOnly: true });
+        expect(riskSegment(o.createdAt)).toBe(2);
+        expect(o.qty * RISK_PRICES[2]!).toBeLessThanOrEqual(3_000 + 1e-6);
+      }
+      expectClose(
+        sells.reduce((n, o) => n + o.qty, 0),
+        buys.reduce((n, o) => n + o.qty, 0),
+        'the exit closes it all',
+      );
+      expect(riskOrders.filter((o) => riskSegment(o.createdAt) === 3)).toEqual([]);
+      expect(after.positions.every((p) => p.qty === 0)).toBe(true);
+      expect(after.account.dayStartEquity - after.account.equity).toBeGreaterThanOrEqual(lostSoFar + 150);
+      const alerts = (await dispatch('alerts.list', {
+        service: 'trader',
+        kind: 'trader-daily-loss',
+        state: 'open',
+      })) as { items: { severity?: string }[] };
+      expect(alerts.items.length).toBe(1);
     },
   );
 });
