@@ -123,9 +123,11 @@ describe('Market page on the demo', () => {
       await byTestId(page, 'top-bid').filter({ hasText: price }).waitFor();
       await byTestId(page, 'top-ask').filter({ hasText: price }).waitFor();
       await byTestId(page, 'top-spread').filter({ hasText: /^\d/ }).waitFor();
-      const bid = Number((await byTestId(page, 'top-bid').textContent())!.replace(/,/g, ''));
-      const ask = Number((await byTestId(page, 'top-ask').textContent())!.replace(/,/g, ''));
-      expect(ask).toBeGreaterThan(bid);
+      // Both read in one go: the quote moves between two separate reads.
+      const [bid, ask] = (
+        await panel.locator('[data-testid="top-bid"], [data-testid="top-ask"]').allTextContents()
+      ).map((t) => Number(t.replace(/,/g, '')));
+      expect(ask).toBeGreaterThan(bid!);
       // The chart: recorded candles and the live mid, drawn.
       await page.locator('[data-testid="price-chart"]:not([data-candles="0"]):not([data-live="0"])').waitFor({
         timeout: 60_000,

@@ -55,6 +55,37 @@ async function shownSeqs(page: Page): Promise<number[]> {
 }
 
 describe('Services page and service detail', () => {
+  it('starts the trader from its detail only once the person confirms its mode, and restarts it the same way', async () => {
+    const page = await newPage();
+    const errors = collectPageErrors(page);
+    await open(page, '#/services/trader');
+    await byTestId(page, 'service-detail', { 'data-service': 'trader' }).waitFor();
+    // Cancel: nothing starts.
+    await byTestId(page, 'detail-start-trader').click();
+    await byTestId(page, 'detail-cancel-start-trader').click();
+    expect((await get('trader')).state).toBe('stopped');
+    // Confirm: the start carries the mode shown, which the supervisor requires.
+    await byTestId(page, 'detail-start-trader').click();
+    expect(await page.getByRole('group', { name: 'Confirm: start trader' }).innerText()).toContain('paper');
+    await byTestId(page, 'detail-confirm-start-trader').click();
+    await byTestId(page, 'service-detail', { 'data-state': 'running' }).waitFor({ timeout: 30_000 });
+    const firstPid = (await get('trader')).pid;
+    await byTestId(page, 'detail-restart-trader').click();
+    await byTestId(page, 'detail-confirm-restart-trader').click();
+    await expect
+      .poll(
+        async () => {
+          const t = await get('trader');
+          return t.state === 'running' && t.pid !== firstPid;
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(true);
+    expect(await byTestId(page, 'detail-action-error').count()).toBe(0);
+    await call('services.stop', { name: 'trader' });
+    expect(errors).toEqual([]);
+  });
+
   it(
     'starts and stops a service from the detail with the state following; a refused start shows the typed error; a fatal one is acknowledged',
     async () => {

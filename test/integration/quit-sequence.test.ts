@@ -88,7 +88,7 @@ it('asks, stops the trader first and the rest in reverse start order, kills what
     if (event === 'service.transition') transitions.push(payload as ServiceTransition);
   });
   expect(c.supervisor.startOrder()).toEqual(['feed', 'signals', 'trader']);
-  await c.supervisor.start('trader');
+  await c.supervisor.start('trader', { mode: 'paper' });
   await until(() => c.supervisor.list().every((s) => s.state === 'running'), 'all three running');
   const pids = c.supervisor.list().map((s) => s.pid!);
   const tree = await fixtures.treePids(treeFile, 3);

@@ -5,6 +5,7 @@
  */
 import { useState } from 'react';
 import type { ServiceInfo } from '../../../shared/services';
+import { traderConfirmMode, traderMode } from '../../../shared/service-status';
 import { useApi } from '../connection-context';
 import {
   canAcknowledge,
@@ -30,31 +31,36 @@ export function ServiceActions({
   const api = useApi();
   const connected = useConnectionStore((s) => s.status.state === 'connected');
   const busy = useActionsStore((s) => s.busy[service.name]);
-  const [confirming, setConfirming] = useState(false);
-  const { name, state } = service;
+  const [confirming, setConfirming] = useState<'start' | 'restart' | null>(null);
+  const { name, state, kind } = service;
   const idle = connected && busy === undefined;
   const run = (action: ServiceAction) => void runAndRecord(api, name, action);
 
   if (confirming) {
+    // The supervisor starts a trader only with the mode the person saw confirmed.
+    const mode = traderConfirmMode(service);
+    const verb = confirming === 'start' ? 'Start' : 'Restart';
     return (
-      <div className="actions" role="group" aria-label={`Confirm starting ${name}`}>
-        <span className="text-warn">Start trading?</span>
+      <div className="actions" role="group" aria-label={`Confirm: ${verb.toLowerCase()} ${name}`}>
+        <span className="text-warn">
+          {verb} trading, {mode === 'live' ? 'LIVE (real orders)' : traderMode(service).label}?
+        </span>
         <button
           type="button"
           className="btn btn-small btn-danger"
-          data-testid={`${testIdPrefix}confirm-start-${name}`}
+          data-testid={`${testIdPrefix}confirm-${confirming}-${name}`}
           onClick={() => {
-            setConfirming(false);
-            run('start');
+            setConfirming(null);
+            void runAndRecord(api, name, confirming, { mode });
           }}
         >
-          Confirm start
+          Confirm {verb.toLowerCase()}
         </button>
         <button
           type="button"
           className="btn btn-small"
-          data-testid={`${testIdPrefix}cancel-start-${name}`}
-          onClick={() => setConfirming(false)}
+          data-testid={`${testIdPrefix}cancel-${confirming}-${name}`}
+          onClick={() => setConfirming(null)}
         >
           Cancel
         </button>
@@ -62,7 +68,6 @@ export function ServiceActions({
     );
   }
 
-  const { kind } = service;
   // One row of buttons; Pause and Resume share a place, Acknowledge appears only for a fatal service.
   const buttons: {
     action: ServiceAction;
@@ -111,7 +116,11 @@ export function ServiceActions({
             testId={`${testIdPrefix}${b.action}-${name}`}
             busy={busy === b.action}
             enabled={idle && b.enabled}
-            onClick={() => (b.action === 'start' && kind === 'trader' ? setConfirming(true) : run(b.action))}
+            onClick={() =>
+              kind === 'trader' && (b.action === 'start' || b.action === 'restart')
+                ? setConfirming(b.action)
+                : run(b.action)
+            }
           />
         ))}
     </div>

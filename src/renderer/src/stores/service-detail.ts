@@ -7,6 +7,7 @@ import { create } from 'zustand';
 import type { VigilApi } from '../../../shared/client';
 import type { ApiErrorShape } from '../../../shared/errors';
 import type { ServiceState } from '../../../shared/services';
+import type { TraderConfirm } from '../../../shared/trader-api';
 import type { ServiceAction } from './actions';
 import { dismissActionError, runServiceAction, useActionsStore } from './actions';
 import { useServicesStore } from './services';
@@ -52,9 +53,14 @@ export function showTab(tab: DetailTab): void {
 }
 
 /** Runs an action through the shared actions store (busy state, row error) and keeps its outcome. */
-export async function runAndRecord(api: VigilApi, name: string, action: ServiceAction): Promise<void> {
+export async function runAndRecord(
+  api: VigilApi,
+  name: string,
+  action: ServiceAction,
+  confirm?: TraderConfirm,
+): Promise<void> {
   if (useActionsStore.getState().busy[name]) return;
-  await runServiceAction(api, name, action);
+  await runServiceAction(api, name, action, confirm);
   const failure = useActionsStore.getState().errors[name];
   const failed = failure !== undefined && failure.action === action;
   const outcome: ActionOutcome = {
