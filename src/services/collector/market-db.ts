@@ -5,14 +5,13 @@
  * forward (move it aside and start fresh), never a silent wipe. One collector writes a file (the
  * venue is claimed in it); the optimizer and the UI read it at the same time (WAL).
  */
-import { mkdirSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import { basename, join, resolve } from 'node:path';
 import type { Database as Db } from 'better-sqlite3';
 import type { Venue } from '../../shared/market';
-import { asideName, checkHeader, moveAside, probeTables, useWal } from '../sqlite/db-file';
+import { asideName, moveAside } from '../sqlite/db-file';
 import { dbErrors, DbFileError, type DbErrorCode } from '../sqlite/errors';
-import { applyMigrations, refuseNewer, type Migration } from '../sqlite/migrations';
+import type { Migration } from '../sqlite/migrations';
+import { openOwnedDb } from '../sqlite/open-db';
 
 export type MarketDbErrorCode = DbErrorCode;
 
@@ -200,85 +199,31 @@ export interface OpenMarketDbOptions {
 
 /** Opens a market database (creating it when writing); every failure is a MarketDbError. */
 export function openMarketDb(path: string, opts: OpenMarketDbOptions = {}): Db {
-  const file = resolve(path);
-  const readonly = opts.readonly ?? false;
-  if (!readonly) {
-    try {
-      mkdirSync(dirname(file), { recursive: true });
-    } catch (error) {
-      throw marketErrors.unreadable(
-        file,
-        `its folder cannot be created: ${(error as Error).message}`,
-        undefined,
-        error,
-      );
-    }
-  }
-  checkHeader(
-    file,
-    marketErrors,
-    readonly
-      ? {
-          detail: 'it does not exist',
-          wayForward: 'Check the data folder and venue; the file appears once its collector has recorded.',
-        }
-      : undefined,
+  return openOwnedDb(
+    {
+      errors: marketErrors,
+      migrations,
+      kind: 'market',
+      missingWayForward: 'Check the data folder and venue; the file appears once its collector has recorded.',
+      writer: 'the collector',
+      startOnce: 'Start its collector once',
+      busyTimeoutMs: BUSY_TIMEOUT_MS,
+      tune(db) {
+        // NORMAL, not control.db's FULL: in WAL mode a commit then survives a crash of this process
+        // (the OS holds it) and the file never corrupts, but a power cut can lose the last few
+        // batches. That is acceptable for market data (the exchange keeps its history, and the gap is
+        // visible), while FULL would put an fsync on the event loop four times a second at thousands
+        // of messages per second.
+        db.pragma('synchronous = NORMAL');
+        db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
+        // Each batch touches a leaf page per symbol and table; keep them cached rather than re-read.
+        db.pragma(`cache_size = -${CACHE_KIB}`);
+      },
+      afterMigrate: opts.venue ? (db) => claimVenue(db, resolve(path), opts.venue!) : undefined,
+    },
+    path,
+    opts,
   );
-  let db: Db;
-  try {
-    db = new Database(file, {
-      readonly,
-      fileMustExist: readonly,
-      timeout: readonly ? 1000 : BUSY_TIMEOUT_MS,
-      ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
-    });
-  } catch (error) {
-    throw marketErrors.from(error, file);
-  }
-  try {
-    // Reads only, up to the version check, so a file we refuse is left exactly as it was.
-    const objects = db.prepare<[], number>('SELECT count(*) FROM sqlite_master').pluck().get() ?? 0;
-    const version = refuseNewer(db, file, migrations, marketErrors);
-    if (version === 0 && objects > 0) {
-      throw marketErrors.unreadable(
-        file,
-        'it is an SQLite database, but not a Vigil market database',
-        `Move it out of the way (it is not Vigil's), then start the collector again.`,
-      );
-    }
-    if (readonly) {
-      if (version !== MARKET_SCHEMA_VERSION) {
-        throw marketErrors.unreadable(
-          file,
-          version === 0
-            ? 'it holds no market data yet'
-            : `its schema is version ${version}, this Vigil reads version ${MARKET_SCHEMA_VERSION}`,
-          'Start its collector once (it creates or upgrades the file), then try again.',
-        );
-      }
-    } else {
-      useWal(db, file, marketErrors);
-      // NORMAL, not control.db's FULL: in WAL mode a commit then survives a crash of this process (the
-      // OS holds it) and the file never corrupts, but a power cut can lose the last few batches. That is
-      // acceptable for market data (the exchange keeps its history, and the gap is visible), while FULL
-      // would put an fsync on the event loop four times a second at thousands of messages per second.
-      db.pragma('synchronous = NORMAL');
-      db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
-      // Each batch touches a leaf page per symbol and table; keep them cached rather than re-read.
-      db.pragma(`cache_size = -${CACHE_KIB}`);
-      // One writer per file: take the write lock once now, so a second collector on the same venue
-      // shows up here, with a clear message, rather than as failing batches later.
-      db.exec('BEGIN IMMEDIATE');
-      db.exec('COMMIT');
-      applyMigrations(db, file, migrations, marketErrors);
-      if (opts.venue) claimVenue(db, file, opts.venue);
-    }
-    probeTables(db);
-    return db;
-  } catch (error) {
-    db.close();
-    throw marketErrors.from(error, file);
-  }
 }
 
 function claimVenue(db: Db, file: string, venue: Venue): void {

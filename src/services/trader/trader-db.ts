@@ -10,9 +10,7 @@
  * TraderStore method is one transaction: a fill, its order, the position and the account are written
  * together or not at all, and a fill id already recorded (a resend after a restart) changes nothing.
  */
-import { mkdirSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import { basename, join, resolve } from 'node:path';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import {
   riskLimitsSchema,
@@ -22,9 +20,10 @@ import {
   type TraderOrder,
   type TraderSnapshot,
 } from '../../shared/trader-api';
-import { asideName, checkHeader, moveAside, probeTables, useWal } from '../sqlite/db-file';
+import { asideName, moveAside } from '../sqlite/db-file';
 import { dbErrors, DbFileError } from '../sqlite/errors';
-import { applyMigrations, refuseNewer, type Migration } from '../sqlite/migrations';
+import type { Migration } from '../sqlite/migrations';
+import { openOwnedDb } from '../sqlite/open-db';
 import { electronNativeBinding } from '../sqlite/native-binding';
 import {
   toAccount,
@@ -170,76 +169,24 @@ export interface OpenTraderDbOptions {
 
 /** Opens a trader database (creating it when writing); every failure is a TraderDbError. */
 export function openTraderDb(path: string, opts: OpenTraderDbOptions = {}): Db {
-  const file = resolve(path);
-  const readonly = opts.readonly ?? false;
-  const nativeBinding = opts.nativeBinding ?? electronNativeBinding();
-  if (!readonly) {
-    try {
-      mkdirSync(dirname(file), { recursive: true });
-    } catch (error) {
-      throw traderDbErrors.unreadable(
-        file,
-        `its folder cannot be created: ${(error as Error).message}`,
-        undefined,
-        error,
-      );
-    }
-  }
-  checkHeader(
-    file,
-    traderDbErrors,
-    readonly
-      ? { detail: 'it does not exist', wayForward: 'The file appears once the trader has been started.' }
-      : undefined,
+  return openOwnedDb(
+    {
+      errors: traderDbErrors,
+      migrations,
+      kind: 'trader',
+      missingWayForward: 'The file appears once the trader has been started.',
+      writer: 'the trader',
+      startOnce: 'Start the trader once',
+      busyTimeoutMs: BUSY_TIMEOUT_MS,
+      tune(db) {
+        // After journal_mode: WAL's default here is NORMAL, which can lose the last commits on power loss.
+        db.pragma('synchronous = FULL');
+        db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
+      },
+    },
+    path,
+    { readonly: opts.readonly, nativeBinding: opts.nativeBinding ?? electronNativeBinding() },
   );
-  let db: Db;
-  try {
-    db = new Database(file, {
-      readonly,
-      fileMustExist: readonly,
-      timeout: readonly ? 1000 : BUSY_TIMEOUT_MS,
-      ...(nativeBinding ? { nativeBinding } : {}),
-    });
-  } catch (error) {
-    throw traderDbErrors.from(error, file);
-  }
-  try {
-    // Reads only, up to the version check, so a file we refuse is left exactly as it was.
-    const objects = db.prepare<[], number>('SELECT count(*) FROM sqlite_master').pluck().get() ?? 0;
-    const version = refuseNewer(db, file, migrations, traderDbErrors);
-    if (version === 0 && objects > 0) {
-      throw traderDbErrors.unreadable(
-        file,
-        'it is an SQLite database, but not a Vigil trader database',
-        `Move it out of the way (it is not Vigil's), then start the trader again.`,
-      );
-    }
-    if (readonly) {
-      if (version !== TRADER_SCHEMA_VERSION) {
-        throw traderDbErrors.unreadable(
-          file,
-          version === 0
-            ? 'it holds no trader data yet'
-            : `its schema is version ${version}, this Vigil reads version ${TRADER_SCHEMA_VERSION}`,
-          'Start the trader once (it creates or upgrades the file), then try again.',
-        );
-      }
-    } else {
-      useWal(db, file, traderDbErrors);
-      // After journal_mode: WAL's default here is NORMAL, which can lose the last commits on power loss.
-      db.pragma('synchronous = FULL');
-      db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
-      // One writer per file: a second trader on the same file shows up here, with a clear message.
-      db.exec('BEGIN IMMEDIATE');
-      db.exec('COMMIT');
-      applyMigrations(db, file, migrations, traderDbErrors);
-    }
-    probeTables(db);
-    return db;
-  } catch (error) {
-    db.close();
-    throw traderDbErrors.from(error, file);
-  }
 }
 
 export interface TraderDbOptions extends OpenTraderDbOptions {

@@ -9,6 +9,7 @@ import { BUS_TOTAL_KEY, seriesLabel, serviceColor } from '../../lib/dashboard-co
 import { formatTick, formatTooltipTime, timeTicks } from '../../lib/dashboard-format';
 import { seriesField, type ChartRow, type SeriesTable } from '../../lib/dashboard-series';
 import { lineShape } from './LineShape';
+import { agoTick, axisTick, tooltipStyle } from '../../lib/chart-style';
 
 export interface TimeChartProps {
   title: string;
@@ -31,14 +32,6 @@ export interface TimeChartProps {
   testId: string;
 }
 
-const axisTick = { fontSize: 11, fill: 'var(--text-muted)' };
-const tooltipStyle = {
-  background: 'var(--bg-raised)',
-  border: '1px solid var(--border-strong)',
-  borderRadius: 4,
-  fontSize: 12,
-  color: 'var(--text)',
-};
 const chartStyle = { width: '100%', height: 180 };
 const chartMargin = { top: 6, right: 8, bottom: 0, left: 0 };
 /** Room for the "now" under the live axis' last tick. */
@@ -51,8 +44,6 @@ const tooltipLabel = (label: ReactNode, payload: readonly { payload?: unknown }[
   const at = row?.at ?? label;
   return typeof at === 'number' ? formatTooltipTime(at) : label;
 };
-/** A live axis tick: minutes before the newest point. */
-const agoTick = (t: number): string => (t === 0 ? 'now' : `−${Math.round(-t / 60_000)} min`);
 /** Every minute of a live domain. */
 function minuteTicks(from: number, to: number): number[] {
   const ticks: number[] = [];

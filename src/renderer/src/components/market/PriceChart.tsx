@@ -9,15 +9,8 @@ import type { MarketCandle, MarketValuePoint } from '../../../../shared/market-a
 import { useNow } from '../../lib/clock';
 import { formatPrice } from '../../lib/market-health';
 import { midHistory, type MidPoint } from '../../stores/market-top';
+import { axisTick, tooltipStyle } from '../../lib/chart-style';
 
-const axisTick = { fontSize: 11, fill: 'var(--text-muted)' };
-const tooltipStyle = {
-  background: 'var(--bg-raised)',
-  border: '1px solid var(--border-strong)',
-  borderRadius: 4,
-  fontSize: 12,
-  color: 'var(--text)',
-};
 /** Points per line at most, whatever the range. */
 const MAX_POINTS = 300;
 

@@ -33,6 +33,7 @@ import { ErrorNote } from '../ErrorNote';
 import { StateBadge } from '../StateBadge';
 import { AdviceNote } from './AdviceNote';
 import '../../styles/dashboard.css';
+import { axisTick, tooltipStyle } from '../../lib/chart-style';
 
 export function TrialDetail({ run, trialId }: { run: OptimizerRun; trialId: number | null }) {
   const api = useApi();
@@ -172,15 +173,6 @@ function MetricsTable({ run, trial }: { run: OptimizerRun; trial: OptimizerTrial
     </div>
   );
 }
-
-const axisTick = { fontSize: 11, fill: 'var(--text-muted)' };
-const tooltipStyle = {
-  background: 'var(--bg-raised)',
-  border: '1px solid var(--border-strong)',
-  borderRadius: 4,
-  fontSize: 12,
-  color: 'var(--text)',
-};
 
 const pad = (n: number) => String(n).padStart(2, '0');
 function tick(t: number, rangeMs: number): string {

@@ -15,11 +15,13 @@ import {
 } from '../../../../shared/trader-ui/chart-buffer';
 import { formatMoney, formatSignedMoney } from '../../../../shared/trader-ui/format';
 import { useApi } from '../../connection-context';
+import { formatTick } from '../../lib/dashboard-format';
 import { formatTimestamp } from '../../lib/format';
 import { useConnectionStore } from '../../stores/connection';
 import { CHART_WINDOW_MS, chartRing, seedChart, useTraderStore } from '../../stores/trader';
 import { ErrorNote } from '../ErrorNote';
 import { lineShape } from '../dashboard/LineShape';
+import { agoTick, axisTick, tooltipStyle } from '../../lib/chart-style';
 
 type Range = 'live' | 'all';
 const LIVE_DOMAIN: readonly [number, number] = [-CHART_WINDOW_MS, 0];
@@ -194,14 +196,6 @@ function HistoryCharts({ name, initialEquity }: { name: string; initialEquity: n
   );
 }
 
-const axisTick = { fontSize: 11, fill: 'var(--text-muted)' };
-const tooltipStyle = {
-  background: 'var(--bg-raised)',
-  border: '1px solid var(--border-strong)',
-  borderRadius: 4,
-  fontSize: 12,
-  color: 'var(--text)',
-};
 const chartStyle = { width: '100%', height: 200 };
 const chartMargin = { top: 6, right: 14, bottom: 0, left: 0 };
 const yDomain: ['auto', 'auto'] = ['auto', 'auto'];
@@ -210,14 +204,6 @@ const liveTicks = (() => {
   for (let t = 0; t >= -CHART_WINDOW_MS; t -= 120_000) ticks.unshift(t);
   return ticks;
 })();
-const agoTick = (t: number): string => (t === 0 ? 'now' : `−${Math.round(-t / 60_000)} min`);
-const pad = (n: number) => String(n).padStart(2, '0');
-function clockTick(t: number, spanMs: number): string {
-  const d = new Date(t);
-  if (spanMs > 2 * 86_400_000) return `${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-  if (spanMs > 3_600_000) return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-}
 const tooltipLabel = (label: ReactNode, payload: readonly { payload?: unknown }[]): ReactNode => {
   const row = payload[0]?.payload as TraderChartRow | undefined;
   const at = row?.at ?? label;
@@ -250,7 +236,7 @@ const TraderChart = memo(function TraderChart({
     [live, rows],
   );
   const span = domain[1] - domain[0];
-  const tickFormatter = useCallback((t: number) => (live ? agoTick(t) : clockTick(t, span)), [live, span]);
+  const tickFormatter = useCallback((t: number) => (live ? agoTick(t) : formatTick(t, span)), [live, span]);
   const tooltipValue = useCallback(
     (value: unknown) => (typeof value === 'number' ? format(value) : String(value ?? '—')),
     [format],
