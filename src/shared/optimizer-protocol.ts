@@ -67,8 +67,23 @@ export const trialMetricsSchema = z
   })
   .strict();
 
-/** [at, equity] pairs: half the size of objects in JSON. */
-const equityPairs = z.array(z.tuple([z.number(), z.number()])).max(1000);
+/** At most this many points a curve (the optimizer sends TRIAL_EQUITY_POINTS). */
+const MAX_EQUITY_POINTS = 1000;
+/**
+ * A curve: base64 of its [at, equity] points as little-endian Float64 pairs (16 bytes a point; ''
+ * for none). src/services/optimizer/equity-codec.ts writes and reads it.
+ */
+const packedEquity = z
+  .string()
+  .max(Math.ceil((MAX_EQUITY_POINTS * 16) / 3) * 4)
+  .refine(
+    (s) => /^[A-Za-z0-9+/]*={0,2}$/.test(s) && s.length % 4 === 0 && base64Bytes(s) % 16 === 0,
+    'base64 of [at, equity] Float64 pairs (16 bytes a point)',
+  );
+
+function base64Bytes(s: string): number {
+  return (s.length / 4) * 3 - (s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0);
+}
 
 export const optimizerTrialEventSchema = z.object({
   runId: z.number().int().positive(),
@@ -83,7 +98,7 @@ export const optimizerTrialEventSchema = z.object({
     meetsConstraints: z.boolean(),
     error: z.string().max(2000).nullable(),
     durationMs: z.number().min(0),
-    equity: z.object({ inSample: equityPairs, outOfSample: equityPairs }),
+    equity: z.object({ inSample: packedEquity, outOfSample: packedEquity }),
   }),
 });
 export type OptimizerTrialEvent = z.infer<typeof optimizerTrialEventSchema>;

@@ -170,13 +170,16 @@ describe('optimizer', () => {
       const info = c.supervisor.get('optimizer');
       expect(info.detail).toMatchObject({ workers: 2, priority: 19 });
       if (process.platform === 'linux') {
-        // Nice is per thread on Linux: every thread of the program runs at 19, its workers too.
-        const nice = readdirSync(`/proc/${info.pid}/task`).map((tid) => {
+        // Nice and policy are per thread on Linux: every thread of the program runs at nice 19 and
+        // under SCHED_IDLE (5), its workers too (chrt comes with util-linux).
+        expect(info.detail).toMatchObject({ policy: 'idle' });
+        const threads = readdirSync(`/proc/${info.pid}/task`).map((tid) => {
           const stat = readFileSync(`/proc/${info.pid}/task/${tid}/stat`, 'utf8');
-          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          return `nice ${fields[16]} policy ${fields[38]}`;
         });
-        expect(nice.length).toBeGreaterThan(3);
-        expect(new Set(nice)).toEqual(new Set([19]));
+        expect(threads.length).toBeGreaterThan(3);
+        expect(new Set(threads)).toEqual(new Set(['nice 19 policy 5']));
       }
 
       const submitted = await call(c, 'optimizer.submit', { request: request() });
@@ -481,7 +484,7 @@ describe('optimizer', () => {
         skipped: 0,
       });
       const { runId: _, finishedAt: __, ...wire } = trial;
-      c.store.optimizer.addTrials(old, [{ ...wire, equity: { inSample: [], outOfSample: [] } }], Date.now());
+      c.store.optimizer.addTrials(old, [{ ...wire, equity: { inSample: '', outOfSample: '' } }], Date.now());
       c.store.optimizer.setStatus(old, 'done', { finishedAt: Date.now() });
       const stale = await refusal(c, 'optimizer.apply', { runId: old, trialId: trial.id, service: 'paper' });
       expect(stale).toMatchObject({ code: 'conflict', field: 'runId' });

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runBacktest } from '../../src/services/optimizer/backtest';
+import { equityBytes, equityPoints } from '../../src/services/optimizer/equity-codec';
 import {
   packCandles,
   runTrial,
@@ -69,8 +70,9 @@ describe('runTrial', () => {
     expect(t.score).toBe(inRun.metrics.sortino);
     expect(t.outOfSampleScore).toBe(outRun.metrics.sortino);
     expect(t.meetsConstraints).toBe(inRun.metrics.trades >= 1 && inRun.metrics.maxDrawdown <= 0.5);
-    expect(t.equity.inSample).toEqual(inRun.equity.map((p) => [p.at, p.equity]));
-    expect(t.equity.inSample.length).toBeLessThanOrEqual(100);
+    const curve = equityPoints(equityBytes(t.equity.inSample));
+    expect(curve).toEqual(inRun.equity);
+    expect(curve.length).toBeLessThanOrEqual(100);
     expect(t.params).toEqual(params);
   });
 
@@ -78,7 +80,7 @@ describe('runTrial', () => {
     const t = runTrial(ma, { ...setup, split: setup.dataTo }, candles, { fast: 5, slow: 20 });
     expect(t.outOfSample).toBeNull();
     expect(t.outOfSampleScore).toBeNull();
-    expect(t.equity.outOfSample).toEqual([]);
+    expect(t.equity.outOfSample).toBe('');
   });
 
   it('fails the constraints it breaks', () => {

@@ -241,7 +241,7 @@ export interface EngineSetup {
   /** Another adapter than paper (made on the test's clock). */
   execution?: (clock: FakeClock) => ExecutionAdapter;
   history?: ReadonlyMap<string, readonly StrategyCandle[]>;
-  onLatency?: (kind: 'tick' | 'decision', ms: number) => void;
+  onLatency?: (kind: 'tick' | 'decision' | 'order', ms: number) => void;
 }
 
 /** An engine named `paper1` on a fake clock at t0, started, with its alerts and snapshots collected. */

@@ -10,8 +10,9 @@
  * - Resume: whenever an optimizer service becomes ready, the run left `running` (the optimizer or
  *   Vigil died mid-run) is sent again with the ids of its stored trials, which are not recomputed;
  *   then the queued runs, oldest first. A run the optimizer died on three times fails instead.
- * - Trials are written in batches (one transaction per ~50 ms) and `optimizer.progress` is emitted at
- *   most twice a second per run, plus at every status change.
+ * - Trials are written in batches, one transaction per 250 ms (each commit rewrites the table's last
+ *   pages: fewer commits, fewer bytes on the disk the trader syncs its orders to), and
+ *   `optimizer.progress` is emitted at most twice a second per run, plus at every status change.
  * - Apply writes a trial's parameters into a trader's definition, through the supervisor's update.
  */
 import { randomInt } from 'node:crypto';
@@ -49,7 +50,7 @@ import type { OptimizerCommands } from './handlers';
 
 /** The built-in program that runs searches. */
 export const OPTIMIZER_PROGRAM = 'optimizer';
-const FLUSH_MS = 50;
+const FLUSH_MS = 250;
 const PROGRESS_MS = 500;
 /** Loading a long range of 1 s candles takes a while; the child answers `start` when loaded. */
 const START_TIMEOUT_MS = 120_000;

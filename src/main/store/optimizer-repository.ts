@@ -8,7 +8,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type {
   CrossedGap,
-  EquityPoint,
   OptimizerRequest,
   OptimizerRunStatus,
   OptimizerTrial,
@@ -18,6 +17,7 @@ import type {
 } from '../../shared/optimizer-api';
 import type { TrialWire } from '../../shared/optimizer-protocol';
 import { optimizerRunStatuses } from '../../shared/optimizer-api';
+import { equityBytes, equityPoints } from '../../services/optimizer/equity-codec';
 
 /** A run as stored (the service adds its live progress and note). */
 export interface StoredRun {
@@ -216,6 +216,19 @@ export class OptimizerRepository {
    * Returns the trials actually written (those not stored already).
    */
   addTrials(runId: number, trials: readonly TrialWire[], finishedAt: number): number {
+    // Without an fsync of its own: a search stores a batch every few tens of ms, and each fsync queues
+    // with the trader's (written before each order) on the same disk. A batch a power cut loses is
+    // recomputed on resume (only stored trials are skipped); the next FULL commit or checkpoint makes
+    // it durable, and the run row moves in the same transaction, so the two always agree.
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return this.insertTrials(runId, trials, finishedAt);
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
+  }
+
+  private insertTrials(runId: number, trials: readonly TrialWire[], finishedAt: number): number {
     return this.db.transaction(() => {
       const run = this.stmts.getRun.get(runId);
       if (!run) return 0;
@@ -237,8 +250,8 @@ export class OptimizerRepository {
           t.error,
           t.durationMs,
           finishedAt,
-          packEquity(t.equity.inSample),
-          packEquity(t.equity.outOfSample),
+          equityBytes(t.equity.inSample),
+          equityBytes(t.equity.outOfSample),
         );
         if (r.changes === 0) continue;
         done += 1;
@@ -286,7 +299,7 @@ export class OptimizerRepository {
     if (!row) return null;
     return {
       ...trialOf(row),
-      equity: { inSample: unpackEquity(row.equity_in!), outOfSample: unpackEquity(row.equity_out!) },
+      equity: { inSample: equityPoints(row.equity_in!), outOfSample: equityPoints(row.equity_out!) },
     };
   }
 }
@@ -357,21 +370,4 @@ function trialOf(r: TrialRow): OptimizerTrial {
     durationMs: r.duration_ms,
     finishedAt: r.finished_at,
   };
-}
-
-function packEquity(points: readonly (readonly [number, number])[]): Buffer {
-  const a = new Float64Array(points.length * 2);
-  points.forEach(([at, equity], i) => {
-    a[2 * i] = at;
-    a[2 * i + 1] = equity;
-  });
-  return Buffer.from(a.buffer);
-}
-
-function unpackEquity(blob: Buffer): EquityPoint[] {
-  // A copy: the Buffer's memory need not be 8-byte aligned.
-  const a = new Float64Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
-  const out: EquityPoint[] = [];
-  for (let i = 0; i + 1 < a.length; i += 2) out.push({ at: a[i]!, equity: a[i + 1]! });
-  return out;
 }

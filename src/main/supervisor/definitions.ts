@@ -60,7 +60,7 @@ const programs: readonly BuiltinProgram[] = [
     config: {
       required: false,
       description:
-        'workers: threads (default: the cores less one, leaving one for trading); priority: OS priority, -20 to 19 (default 19, the lowest)',
+        'workers: threads (default: the cores less one, leaving one for trading); priority: OS priority, -20 to 19 (default 19, the lowest; on Linux also the idle scheduling policy)',
       example: {},
     },
   },

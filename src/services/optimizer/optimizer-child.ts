@@ -1,13 +1,12 @@
 /**
- * The optimizer program's main thread: it lowers its own OS priority (before any worker thread
- * exists, so they inherit it: Linux nice is per thread), starts a pool of worker threads sized to
+ * The optimizer program's main thread: it lowers its own OS priority (os-priority.ts: before any
+ * worker thread exists, so they inherit it), starts a pool of worker threads sized to
  * the machine less one core (left for trading), and runs the searches the core sends, one at a time
  * (src/shared/optimizer-protocol.ts): it loads the data, expands the trials, hands out those not
  * done yet, and reports each as it finishes. It stores nothing: the core is the only writer of
  * control.db.
  */
-import { readdirSync } from 'node:fs';
-import { availableParallelism, constants, getPriority, setPriority } from 'node:os';
+import { availableParallelism, constants } from 'node:os';
 import { childEnv, EXIT_CONFIG_ERROR } from '../../shared/child-protocol';
 import {
   optimizerConfigSchema,
@@ -29,6 +28,7 @@ import { isStrategyId, strategies, type Params, type StrategyDefinition } from '
 import { DatasetError, describeGap, loadDataset } from './dataset';
 import { TrialPool, type PoolListener, type WorkerEntry } from './pool';
 import { planTrials } from './space';
+import { lowerPriority } from './os-priority';
 import { firstAtOrAfter, packCandles, type TrialSetup } from './trial';
 
 /** An error the reply carries with a code and the request field it concerns. */
@@ -50,7 +50,7 @@ export function runOptimizerChild(entry: WorkerEntry): void {
   }
   const config = parsedConfig.data;
   const wanted = config.priority ?? constants.priority.PRIORITY_LOW;
-  const priority = lowerPriority(wanted);
+  const { priority, policy } = lowerPriority(wanted);
   const size = config.workers ?? Math.max(1, availableParallelism() - 1);
 
   let active: { runId: number } | null = null;
@@ -75,7 +75,7 @@ export function runOptimizerChild(entry: WorkerEntry): void {
           meetsConstraints: false,
           error: error.slice(0, 2000),
           durationMs,
-          equity: { inSample: [], outOfSample: [] },
+          equity: { inSample: '', outOfSample: '' },
         },
       };
       child.event(OPTIMIZER_EVENTS.trial, data);
@@ -259,39 +259,7 @@ export function runOptimizerChild(entry: WorkerEntry): void {
       };
     },
   });
-  child.ready({ workers: size, priority, pid: process.pid });
-}
-
-/**
- * Sets this process's OS priority before any worker thread exists. On Linux nice is per thread:
- * threads inherit it from the thread that creates them, so the worker threads (created by this one
- * later) get it, but the runtime's own threads started before us (V8's platform threads, which also
- * collect the workers' garbage and compile their code) do not: each is set by its thread id too.
- * Returns the priority in force, or null when it could not be set.
- */
-function lowerPriority(wanted: number): number | null {
-  try {
-    setPriority(wanted);
-  } catch (error) {
-    console.error(`optimizer: could not set priority ${wanted}: ${(error as Error).message}`);
-    return null;
-  }
-  if (process.platform === 'linux') {
-    let tids: string[] = [];
-    try {
-      tids = readdirSync('/proc/self/task');
-    } catch {
-      // No /proc: the main thread's priority is what we have.
-    }
-    for (const tid of tids) {
-      try {
-        setPriority(Number(tid), wanted);
-      } catch {
-        // A thread that ended meanwhile.
-      }
-    }
-  }
-  return getPriority();
+  child.ready({ workers: size, priority, policy, pid: process.pid });
 }
 
 /** The definition's config (read before the SDK starts: the priority comes before any thread). */

@@ -20,6 +20,7 @@ import {
 import type { TrialWire } from '../../shared/optimizer-protocol';
 import type { Params, StrategyCandle, StrategyDefinition } from '../strategies/strategy';
 import { runBacktest, type BacktestMetrics, type BacktestResult } from './backtest';
+import { encodeEquity } from './equity-codec';
 
 /** What every trial of a run shares (sent to each worker thread once per run). */
 export interface TrialSetup {
@@ -124,8 +125,8 @@ export function runTrial(
       (c.minTrades === undefined || inSample.trades >= c.minTrades),
     error: null,
     equity: {
-      inSample: inRun.equity.map((p) => [p.at, p.equity]),
-      outOfSample: outRun ? outRun.equity.map((p) => [p.at, p.equity]) : [],
+      inSample: encodeEquity(inRun.equity),
+      outOfSample: outRun ? encodeEquity(outRun.equity) : '',
     },
   };
 }

@@ -66,7 +66,10 @@
  *
  * Snapshots (onSnapshot) go out at most every 250 ms, as soon as allowed after any change. Equity is
  * appended to the store every 5 s. Latency (onLatency) is measured with performance.now() against the
- * receivedAt given; nothing the engine decides depends on it.
+ * receivedAt given; nothing the engine decides depends on it. Of a tick that leads to an order, both
+ * the decision (the order sized and allowed, before it is written) and the order (written to the
+ * store, which syncs it to disk, and sent) are reported: the first is the trader's own work, the
+ * second adds the disk's sync.
  */
 import { candleIntervals } from '../collector/candles';
 import {
@@ -123,8 +126,19 @@ export interface EngineOptions {
   /** Coalesced: at most every 250 ms, promptly after an order/fill/block change. */
   onSnapshot?(s: TraderSnapshot): void;
   onAlert?(a: TraderAlert): void;
-  /** ms from bus receive (performance.now() passed in) to done handling: every tick, and ticks that led to a decision */
-  onLatency?(kind: 'tick' | 'decision', ms: number): void;
+  /**
+   * ms from bus receive (performance.now() passed in): `tick` to done handling, every tick; of a tick
+   * that leads to an order, `decision` to the order decided (before it is stored) and `order` to it
+   * stored and sent.
+   */
+  onLatency?(kind: LatencyKind, ms: number): void;
+}
+
+export type LatencyKind = 'tick' | 'decision' | 'order';
+
+interface TickTiming {
+  receivedAt: number;
+  decided: boolean;
 }
 
 const SNAPSHOT_EVERY_MS = 250;
@@ -206,6 +220,8 @@ export class TraderEngine {
   private readonly rate = new OrderRate();
   private rateAlerted = false;
   private lastDecision: TraderSnapshot['lastDecision'] = null;
+  /** The trade being handled, while it closes a candle: for the decision and order latencies. */
+  private timing: TickTiming | null = null;
   private readonly counters = { ticks: 0, decisions: 0, orders: 0, fills: 0, rejected: 0 };
   private reloadRun: ReloadRun | null = null;
   private buffer: Tick[] = [];
@@ -367,13 +383,17 @@ export class TraderEngine {
     if (!this.symbols.has(t.symbol)) return; // buffered before a reload dropped its symbol
     this.counters.ticks += 1;
     const closed = this.candles.add(t);
-    const decided = closed ? this.onCandle(closed.symbol, closed.candle) : false;
+    if (closed) {
+      this.timing = receivedAt === undefined ? null : { receivedAt, decided: false };
+      this.onCandle(closed.symbol, closed.candle);
+      if (this.timing?.decided) this.reportLatency('order', receivedAt);
+      this.timing = null;
+    }
     this.scheduleCandleTimer();
     this.reportLatency('tick', receivedAt);
-    if (decided) this.reportLatency('decision', receivedAt);
   }
 
-  private reportLatency(kind: 'tick' | 'decision', receivedAt: number | undefined): void {
+  private reportLatency(kind: LatencyKind, receivedAt: number | undefined): void {
     if (receivedAt !== undefined && this.o.onLatency) this.o.onLatency(kind, performance.now() - receivedAt);
   }
 
@@ -401,15 +421,13 @@ export class TraderEngine {
     this.scheduleCandleTimer();
   }
 
-  /** A closed candle: the strategy decides, and an order may go out. Returns whether it decided. */
-  private onCandle(symbol: string, candle: StrategyCandle): boolean {
+  /** A closed candle: the strategy decides, and an order may go out. */
+  private onCandle(symbol: string, candle: StrategyCandle): void {
     const s = this.symbols.get(symbol);
-    if (!s) return false;
+    if (!s) return;
     if (s.warmupLeft > 0) s.warmupLeft -= 1;
     const d = s.strategy.onCandle(candle);
-    let decided = false;
     if (d && Number.isFinite(d.target)) {
-      decided = true;
       this.counters.decisions += 1;
       const target = Math.max(-1, Math.min(1, d.target));
       this.lastDecision = { symbol, target, reason: d.reason, at: this.clock.now() };
@@ -421,13 +439,12 @@ export class TraderEngine {
       }
       this.dirty();
     }
-    if (this.trySend(s)) decided = true;
-    return decided;
+    this.trySend(s);
   }
 
   /** Sends the next order toward the symbol's wanted position, if one is due and allowed. */
-  private trySend(s: SymbolState): boolean {
-    if (this.flat || this.reloadRun || s.target === null || s.mid === null) return false;
+  private trySend(s: SymbolState): void {
+    if (this.flat || this.reloadRun || s.target === null || s.mid === null) return;
     if (s.wanted === null) {
       s.wanted = wantedQty({
         target: s.target,
@@ -446,7 +463,7 @@ export class TraderEngine {
       limits: this.limits,
       reduceOnly,
     });
-    if (q === 0) return false;
+    if (q === 0) return;
     const now = this.clock.now();
     if (!this.rate.allows(now, this.limits.maxOrdersPerMinute)) {
       if (!this.rateAlerted) {
@@ -459,11 +476,10 @@ export class TraderEngine {
             `the ${q > 0 ? 'buy' : 'sell'} of ${fmt(Math.abs(q))} ${s.symbol} waits for a later decision`,
         });
       }
-      return false;
+      return;
     }
     this.rateAlerted = false;
     this.placeOrder(s.symbol, q > 0 ? 'buy' : 'sell', Math.abs(q), reduceOnly, s.reason);
-    return true;
   }
 
   /** Position plus the signed rest of the symbol's open orders. */
@@ -501,6 +517,10 @@ export class TraderEngine {
       createdAt: now,
       updatedAt: now,
     };
+    if (this.timing && !this.timing.decided) {
+      this.timing.decided = true;
+      this.reportLatency('decision', this.timing.receivedAt);
+    }
     const account = { ...this.account, nextOrderNo: n + 1 };
     this.store.insertOrder(order, account);
     this.account = account;

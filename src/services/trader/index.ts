@@ -28,7 +28,7 @@ import {
 } from '../../shared/trader-api';
 import { startChild } from '../sdk';
 import type { StrategyDefinition } from '../strategies';
-import { createPaperExecution, TraderEngine } from './engine';
+import { createPaperExecution, TraderEngine, type LatencyKind } from './engine';
 import { LatencyWindow } from './latency-window';
 import { describeConfigError, parseTraderConfig } from './trader-config';
 import { TraderDb, TraderDbError, traderDbPath } from './trader-db';
@@ -60,8 +60,12 @@ let engine: TraderEngine | null = null;
 let db: TraderDb | null = null;
 let subscriptions = new Map<string, BusSubscription>();
 let saveTimer: NodeJS.Timeout | null = null;
-const tickLatency = new LatencyWindow();
-const decisionLatency = new LatencyWindow();
+/** tick: every tick handled; decision: tick → order decided; order: tick → order stored (synced) and sent. */
+const latency: Record<LatencyKind, LatencyWindow> = {
+  tick: new LatencyWindow(),
+  decision: new LatencyWindow(),
+  order: new LatencyWindow(),
+};
 let rate = { at: Date.now(), ticks: 0, perSec: 0 };
 
 const child = startChild({
@@ -84,8 +88,6 @@ function metrics(): Record<string, number> {
       perSec: ((s.counters.ticks - rate.ticks) * 1000) / (now - rate.at),
     };
   }
-  const [tick50, tick99] = tickLatency.percentiles([50, 99]);
-  const [decision50, decision99] = decisionLatency.percentiles([50, 99]);
   const values: Record<string, number> = {
     equity: s.account.equity,
     realized_pnl: s.account.realizedPnl,
@@ -99,10 +101,11 @@ function metrics(): Record<string, number> {
     decisions: s.counters.decisions,
   };
   // Absent rather than 0 while nothing was measured: a 0 ms latency would be a false reading.
-  if (tick50 != null) values.tick_p50_ms = round3(tick50);
-  if (tick99 != null) values.tick_p99_ms = round3(tick99);
-  if (decision50 != null) values.decision_p50_ms = round3(decision50);
-  if (decision99 != null) values.decision_p99_ms = round3(decision99);
+  for (const kind of ['tick', 'decision', 'order'] as const) {
+    const [p50, p99] = latency[kind].percentiles([50, 99]);
+    if (p50 != null) values[`${kind}_p50_ms`] = round3(p50);
+    if (p99 != null) values[`${kind}_p99_ms`] = round3(p99);
+  }
   return values;
 }
 
@@ -239,7 +242,7 @@ async function start(c: TraderConfig, warmupCandles: number): Promise<void> {
     execution: createPaperExecution({ clock, costs: c.costs }),
     onSnapshot,
     onAlert,
-    onLatency: (kind, ms) => (kind === 'tick' ? tickLatency : decisionLatency).add(ms),
+    onLatency: (kind, ms) => latency[kind].add(ms),
   });
   e.start(warm.history);
   engine = e;
