@@ -48,17 +48,13 @@ const trial = (id: number, score: number | null): TrialWire => ({
 });
 
 const synchronous = (): unknown => store.db.pragma('synchronous', { simple: true });
+const newRun = (): number =>
+  store.optimizer.createRun({ createdAt: 1, request, strategyVersion: 1, total: 2, skipped: 0 });
 
 describe('optimizer trials in control.db', () => {
   it('stores a batch with the run row, and leaves the connection at synchronous=FULL', () => {
     expect(synchronous()).toBe(FULL);
-    const run = store.optimizer.createRun({
-      createdAt: 1,
-      request,
-      strategyVersion: 1,
-      total: 2,
-      skipped: 0,
-    });
+    const run = newRun();
     expect(store.optimizer.addTrials(run, [trial(0, 1.5), trial(1, null)], 10)).toBe(2);
     expect(synchronous()).toBe(FULL);
     expect(store.optimizer.getRun(run)).toMatchObject({ done: 2, failed: 1 });
@@ -69,13 +65,7 @@ describe('optimizer trials in control.db', () => {
   });
 
   it('is back at synchronous=FULL after a batch that fails, which leaves nothing of itself', () => {
-    const run = store.optimizer.createRun({
-      createdAt: 1,
-      request,
-      strategyVersion: 1,
-      total: 2,
-      skipped: 0,
-    });
+    const run = newRun();
     const broken = { ...trial(1, 2), equity: { inSample: null, outOfSample: [] } } as unknown as TrialWire;
     expect(() => store.optimizer.addTrials(run, [trial(0, 1), broken], 10)).toThrow();
     expect(synchronous()).toBe(FULL);

@@ -232,6 +232,16 @@ export class ScriptedMarket {
   }
 }
 
+/** One symbol on 1 s candles, a 2/5 moving-average crossover, no costs, limits that never bind. */
+export const CROSSOVER_1S: TraderConfigInput = {
+  symbols: ['BTCUSDT'],
+  resolution: '1s',
+  strategy: { id: 'ma-crossover', params: { fast: 2, slow: 5 } },
+  equity: 10_000,
+  costs: { feeBps: 0, slippageBps: 0, latencyMs: 250 },
+  limits: { maxPositionNotional: 1e6, maxOrderNotional: 1e6, maxOrdersPerMinute: 100, maxDailyLoss: 5_000 },
+};
+
 export interface EngineSetup {
   /** The scripted market's second 0; the clock starts here unless `startAt` says otherwise. */
   t0: number;

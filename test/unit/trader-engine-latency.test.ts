@@ -6,18 +6,10 @@
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import type { AccountState } from '../../src/services/trader/types';
-import type { TraderConfigInput, TraderOrder } from '../../src/shared/trader-api';
-import { MemoryTraderStore, setupEngine, top, trade } from './trader-doubles';
+import type { TraderOrder } from '../../src/shared/trader-api';
+import { CROSSOVER_1S, MemoryTraderStore, setupEngine, top, trade } from './trader-doubles';
 
 const T0 = Date.UTC(2026, 2, 3, 9, 0, 0);
-const CONFIG: TraderConfigInput = {
-  symbols: ['BTCUSDT'],
-  resolution: '1s',
-  strategy: { id: 'ma-crossover', params: { fast: 2, slow: 5 } },
-  equity: 10_000,
-  costs: { feeBps: 0, slippageBps: 0, latencyMs: 250 },
-  limits: { maxPositionNotional: 1e6, maxOrderNotional: 1e6, maxOrdersPerMinute: 100, maxDailyLoss: 5_000 },
-};
 // A quote and a trade a second (only trades are timed here); candle 6 crosses above: the trade of second 7 closes it and the buy goes out.
 const PRICES = [100, 100, 100, 100, 100, 99, 102, 102, 102];
 const SYNC_MS = 30;
@@ -37,7 +29,7 @@ describe('latency reports', () => {
   it('tells the decision from the order stored and sent, for the tick that led to it only', () => {
     const seen: { kind: string; second: number; ms: number }[] = [];
     let second = 0;
-    const { engine, clock, store } = setupEngine(CONFIG, {
+    const { engine, clock, store } = setupEngine(CROSSOVER_1S, {
       t0: T0,
       store: new SlowStore(),
       onLatency: (kind, ms) => seen.push({ kind, second, ms }),

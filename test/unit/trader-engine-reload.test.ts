@@ -8,17 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { StrategyParamsError } from '../../src/services/strategies';
 import type { ExecutionAdapter, ExecutionListener, OrderRequest } from '../../src/services/trader/types';
 import { traderConfigSchema, type TraderConfigInput } from '../../src/shared/trader-api';
-import { setupEngine, top, trade } from './trader-doubles';
+import { CROSSOVER_1S, setupEngine, top, trade } from './trader-doubles';
 
 const T0 = Date.UTC(2026, 2, 3, 9, 0, 0);
-const CONFIG: TraderConfigInput = {
-  symbols: ['BTCUSDT'],
-  resolution: '1s',
-  strategy: { id: 'ma-crossover', params: { fast: 2, slow: 5 } },
-  equity: 10_000,
-  costs: { feeBps: 0, slippageBps: 0, latencyMs: 250 },
-  limits: { maxPositionNotional: 1e6, maxOrderNotional: 1e6, maxOrdersPerMinute: 100, maxDailyLoss: 5_000 },
-};
+const CONFIG = CROSSOVER_1S;
 const NEW = traderConfigSchema.parse({
   ...CONFIG,
   strategy: { id: 'ma-crossover', params: { fast: 3, slow: 5 } },
