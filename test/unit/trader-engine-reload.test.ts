@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { StrategyParamsError } from '../../src/services/strategies';
 import type { ExecutionAdapter, ExecutionListener, OrderRequest } from '../../src/services/trader/types';
-import { traderConfigSchema, type TraderConfigInput } from '../../src/shared/trader-api';
+import { traderConfigSchema } from '../../src/shared/trader-api';
 import { CROSSOVER_1S, setupEngine, top, trade } from './trader-doubles';
 
 const T0 = Date.UTC(2026, 2, 3, 9, 0, 0);
