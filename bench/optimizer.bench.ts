@@ -4,11 +4,12 @@
  * 1. Trials per second: the same ma-crossover grid (120 trials over 30 days of synthetic 1 m candles)
  *    through the worker pool with 1 thread, then with more (up to the machine's cores), in
  *    trials/s; the ratio is pool ÷ one worker.
- * 2. Latency under load: the trader does not exist yet, so a stand-in latency-sensitive child
- *    (bench/children/tick-trader.mjs: takes a tick over its IPC channel, decides on a moving average,
- *    answers) gets 200 ticks a second; tick-to-decision is the round trip, p50/p99. Measured idle,
+ * 2. Latency under load, of a minimal latency-sensitive child (bench/children/tick-trader.mjs: takes
+ *    a tick over its IPC channel, decides on a moving average, answers; the real trader's figures are
+ *    bench/trader.bench.ts's) at 200 ticks a second; tick-to-decision is the round trip, p50/p99. Idle,
  *    then with the real, built optimizer program (out/services/optimizer, `npm run build` first)
- *    busy on a big grid: with its default pool (cores − 1 threads at priority 19), with every core
+ *    busy on a big grid: with its default pool (cores − 1 threads at priority 19, SCHED_IDLE on
+ *    Linux), with every core
  *    (oversubscribed, priority 19), and the same oversubscribed pool at priority 0, to show what the
  *    lower priority buys. Target: loaded p50 ÷ idle p50 ≤ 1.2.
  */
