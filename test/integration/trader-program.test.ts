@@ -332,13 +332,19 @@ describe('the trader program', () => {
       });
       await until(() => info().state === 'running', 'running again after the reload', 20_000);
       expect(info().pid).toBe(pid);
-      const seen = events
-        .slice(from)
-        .filter((e) => e.event.name === 'trader.snapshot')
-        .map((e) => e.event.data as TraderSnapshot);
-      expect(seen.some((s) => s.reloading)).toBe(true);
+      // The first snapshot after the reload: snapshots are coalesced (≤ 4 a second), so it may come
+      // after the state says running.
+      const afterReload = (): TraderSnapshot | undefined => {
+        const seen = events
+          .slice(from)
+          .filter((e) => e.event.name === 'trader.snapshot')
+          .map((e) => e.event.data as TraderSnapshot);
+        const reloading = seen.findIndex((s) => s.reloading);
+        return reloading < 0 ? undefined : seen.slice(reloading).find((s) => !s.reloading);
+      };
+      await until(() => afterReload() !== undefined, 'a reloading snapshot, then one after it', 10_000);
       // It finished before the new parameters applied: filled by the first snapshot after the reload.
-      const applied = seen.slice(seen.findIndex((s) => s.reloading)).find((s) => !s.reloading)!;
+      const applied = afterReload()!;
       expect(applied.strategy.params).toEqual({ fast: 3, slow: 6 });
       for (const id of inFlight) {
         const f = fills().find((x) => x.client_order_id === id);
