@@ -216,8 +216,8 @@ export class OptimizerRepository {
    * Returns the trials actually written (those not stored already).
    */
   addTrials(runId: number, trials: readonly TrialWire[], finishedAt: number): number {
-    // Without an fsync of its own: a search stores a batch every few tens of ms, and each fsync queues
-    // with the trader's (written before each order) on the same disk. A batch a power cut loses is
+    // Without an fsync of its own: a busy search stores a batch four times a second, and each fsync
+    // queues with the trader's (written before each order) on the same disk. A batch a power cut loses is
     // recomputed on resume (only stored trials are skipped); the next FULL commit or checkpoint makes
     // it durable, and the run row moves in the same transaction, so the two always agree.
     this.db.pragma('synchronous = NORMAL');
