@@ -4,13 +4,11 @@
  * migrations, and a few cheap reads that would meet a truncated or damaged file. Every failure is a
  * StoreError that names the file and says what to do; a bad file is moved aside, never deleted.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
-import { checkHeader, moveAside as moveFileAside, probeTables, useWal } from '../../services/sqlite/db-file';
-import { applyMigrations, refuseNewer, SCHEMA_VERSION } from './migrations';
-import { storeErrors, toStoreError, unreadable } from './store-error';
+import { moveAside as moveFileAside } from '../../services/sqlite/db-file';
+import { openOwnedDb, type OwnedDbSpec } from '../../services/sqlite/open-db';
+import { migrations } from './migrations';
+import { storeErrors, type StoreError } from './store-error';
 
 export { StoreError, type StoreErrorCode } from './store-error';
 
@@ -26,64 +24,27 @@ export interface OpenControlDbOptions {
   readonly?: boolean;
 }
 
+/** control.db as src/services/sqlite/open-db.ts opens every file one program writes. */
+const controlDb: OwnedDbSpec<StoreError> = {
+  errors: storeErrors,
+  migrations,
+  kind: 'control',
+  missingWayForward: 'Start Vigil once (it creates the file), then try again.',
+  writer: 'Vigil',
+  startOnce: 'Start Vigil once',
+  busyTimeoutMs: BUSY_TIMEOUT_MS,
+  tune(db) {
+    // After journal_mode: this build's default for WAL is NORMAL, which can lose the last commits on
+    // power loss.
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
+  },
+};
+
 /** Opens (creating if needed) the database file at `path`, normally `<data dir>/control.db`. */
 export function openControlDb(path: string, opts: OpenControlDbOptions = {}): Db {
-  const file = resolve(path);
-  const readonly = opts.readonly ?? false;
-  if (!readonly) {
-    try {
-      mkdirSync(dirname(file), { recursive: true });
-    } catch (error) {
-      throw unreadable(file, `its folder cannot be created: ${(error as Error).message}`, undefined, error);
-    }
-  }
-  checkHeader(file, storeErrors);
-  let db: Db;
-  try {
-    db = new Database(file, {
-      readonly,
-      fileMustExist: readonly,
-      timeout: BUSY_TIMEOUT_MS,
-      ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
-    });
-  } catch (error) {
-    throw toStoreError(error, file);
-  }
-  try {
-    // Reads only up to the version check, so a file we refuse is left exactly as it was.
-    db.prepare('SELECT count(*) FROM sqlite_master').get();
-    const version = refuseNewer(db, file);
-    if (readonly) {
-      if (version !== SCHEMA_VERSION) {
-        throw unreadable(
-          file,
-          `its schema is version ${version}, this Vigil reads version ${SCHEMA_VERSION}`,
-          'Start Vigil once so it upgrades the file, then try again.',
-        );
-      }
-    } else {
-      configure(db, file);
-      // One writer per file: take the write lock once now, so another writer shows up here, with a
-      // clear message, rather than as failing flushes later.
-      db.exec('BEGIN IMMEDIATE');
-      db.exec('COMMIT');
-      applyMigrations(db, file);
-    }
-    probeTables(db);
-    return db;
-  } catch (error) {
-    db.close();
-    throw toStoreError(error, file);
-  }
-}
-
-function configure(db: Db, file: string): void {
-  useWal(db, file, storeErrors);
-  // After journal_mode: this build's default for WAL is NORMAL, which can lose the last commits on
-  // power loss.
-  db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
-  db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
+  return openOwnedDb(controlDb, path, opts);
 }
 
 /** Moves control.db and its WAL aside (kept, renamed); returns the new path of the database file. */
