@@ -20,12 +20,12 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { OptimizerStartParams } from '../src/shared/optimizer-protocol';
 import { optimizerRequestSchema } from '../src/shared/optimizer-api';
-import { MarketRecorder } from '../src/services/collector/recorder';
 import { sourceWorkerEntry, TrialPool } from '../src/services/optimizer/pool';
 import { planTrials } from '../src/services/optimizer/space';
 import { packCandles, type TrialSetup } from '../src/services/optimizer/trial';
 import { strategies, type StrategyCandle, type StrategyDefinition } from '../src/services/strategies';
 import { tempDir } from '../test/helpers/temp-dir';
+import { recordMarket } from './recorded-market';
 
 const MIN = 60_000;
 const cores = availableParallelism();
@@ -116,29 +116,7 @@ for (const threads of [...new Set([Math.max(1, cores - 1), cores])].filter((n) =
 // ---- 2. latency of a stand-in trader with the optimizer busy -------------------------------------
 
 const dir = tempDir('vigil-optimizer-bench-');
-const recorder = MarketRecorder.open({
-  dataDir: dir.path,
-  venue: 'binance-usdm',
-  retentionDays: 3650,
-  flushIntervalMs: 0,
-  pruneIntervalMs: 0,
-  checkpointThread: false,
-});
-for (let ts = T0, id = 0; ts < T0 + 7 * 1440 * MIN; ts += 20_000) {
-  recorder.addTrade({
-    type: 'trade',
-    venue: 'binance-usdm',
-    symbol: 'BTCUSDT',
-    id: String(++id),
-    exchangeTs: ts,
-    localTs: ts,
-    price: 100 + 10 * Math.sin(ts / 7_200_000) + (id % 11) / 10,
-    size: 1,
-    side: id % 2 ? 'buy' : 'sell',
-  });
-  if (id % 5000 === 0) recorder.flush();
-}
-recorder.close();
+recordMarket(dir.path, T0, 7);
 
 const TICKS_PER_SEC = 200;
 const MEASURE_MS = 4_000;

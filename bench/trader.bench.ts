@@ -33,9 +33,9 @@ import type { CommandInput, CommandName, CommandResult } from '../src/shared/api
 import type { OptimizerRequestInput } from '../src/shared/optimizer-api';
 import { resolveDefinition, type ServiceDefinitionInput } from '../src/shared/service-definition';
 import type { TraderConfigInput, TraderSnapshot } from '../src/shared/trader-api';
-import { MarketRecorder } from '../src/services/collector/recorder';
 import { tempDir } from '../test/helpers/temp-dir';
 import { DiskProbe, percentile } from './disk-probe';
+import { recordMarket } from './recorded-market';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const FEED = resolve(import.meta.dirname, 'children/md-feed.ts');
@@ -149,33 +149,6 @@ const droppedFor = (subscribers: FeedRun['subscribers'], name: string): number =
 const feedStats = async (core: Core): Promise<FeedRun['subscribers']> =>
   (await core.supervisor.request('feed', 'feed.stats', {})) as FeedRun['subscribers'];
 
-/** 30 days of BTCUSDT trades every 20 s in market/binance-usdm.db: what the optimizer searches. */
-function recordMarket(dataDir: string): void {
-  const recorder = MarketRecorder.open({
-    dataDir,
-    venue: 'binance-usdm',
-    retentionDays: 3650,
-    flushIntervalMs: 0,
-    pruneIntervalMs: 0,
-    checkpointThread: false,
-  });
-  for (let ts = T0, id = 0; ts < T0 + DAYS * 1440 * MIN; ts += 20_000) {
-    recorder.addTrade({
-      type: 'trade',
-      venue: 'binance-usdm',
-      symbol: 'BTCUSDT',
-      id: String(++id),
-      exchangeTs: ts,
-      localTs: ts,
-      price: 100 + 10 * Math.sin(ts / 7_200_000) + (id % 11) / 10,
-      size: 1,
-      side: id % 2 ? 'buy' : 'sell',
-    });
-    if (id % 5000 === 0) recorder.flush();
-  }
-  recorder.close();
-}
-
 /** A breakout grid over the month (~20,000 trials): it outlasts a phase by far. */
 const search: OptimizerRequestInput = {
   strategy: 'breakout',
@@ -259,7 +232,7 @@ async function latencyPhase(core: Core, probe: DiskProbe, label: string): Promis
 
 async function main(): Promise<void> {
   const dir = tempDir('vigil-trader-bench-');
-  recordMarket(dir.path);
+  recordMarket(dir.path, T0, DAYS);
   const core = await createCore({
     mode: 'headless',
     dataDir: dir.path,
