@@ -4,16 +4,14 @@
  * equal to the true one with no gap or resync across the jumps); the control endpoint; the child
  * program's `paths` configuration.
  */
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ChildMessage } from '../../src/shared/child-protocol';
 import { parseCollectorConfig } from '../../src/shared/collector-config';
 import type { TopOfBookRecord, TradeRecord } from '../../src/shared/market';
 import { BinanceCollector, type BinanceConfig } from '../../src/services/collector/binance/binance-collector';
 import { pathPositionAt, type PricePath } from '../../src/services/simulator/price-path';
 import { startSimulator, type Simulator } from '../../src/services/simulator/simulator';
 import { until } from '../helpers/process-fixtures';
+import { runSimulatorChild } from '../helpers/simulator-child';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -176,21 +174,10 @@ describe('scripted price path', () => {
   });
 
   it('the child program scripts paths from its config; a path for a symbol it does not serve exits 78', async () => {
-    const entry = resolve(import.meta.dirname, '../../src/services/simulator/index.ts');
     const run = (config: unknown) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-        serialization: 'json',
-        env: { ...process.env, VIGIL_CONFIG: JSON.stringify(config), VIGIL_PARENT_PID: String(process.pid) },
-      });
-      const messages: ChildMessage[] = [];
-      let stderr = '';
-      child.on('message', (m: ChildMessage) => messages.push(m));
-      child.stdout!.resume();
-      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-      cleanups.push(() => void child.kill('SIGKILL'));
-      return { child, messages, stderr: () => stderr, exited };
+      const child = runSimulatorChild(config);
+      cleanups.push(child.kill);
+      return child;
     };
     const ports = { spotPort: 0, usdmPort: 0, okxPort: 0, deribitPort: 0 };
     const ok = run({
@@ -205,7 +192,7 @@ describe('scripted price path', () => {
       await fetch(`${ready.detail.urls['binance-spot'].rest}/api/v3/depth?symbol=SOLUSDT&limit=1`)
     ).json()) as { bids: [string, string][]; asks: [string, string][] };
     expect([depth.bids[0]![0], depth.asks[0]![0]]).toEqual(['123.44', '123.46']);
-    ok.child.send({ type: 'stop', reason: 'test' });
+    ok.send({ type: 'stop', reason: 'test' });
     expect(await ok.exited).toBe(0);
 
     const bad = run({ ...ports, paths: { SOLUSDT: { path: [{ price: 1, holdMs: 10 }] } } });

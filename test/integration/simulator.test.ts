@@ -4,14 +4,12 @@
  * algorithm reproduces the true book), every fault, bad requests, and the connection rules (pings,
  * pong timeout, inbound limit, lifetime). Then the child program, run from source with tsx.
  */
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChildMessage } from '../../src/shared/child-protocol';
 import type { Level } from '../../src/shared/market';
 import { startSimulator, type SimVenue, type Simulator } from '../../src/services/simulator/simulator';
 import { until } from '../helpers/process-fixtures';
+import { runSimulatorChild } from '../helpers/simulator-child';
 
 /** The fields of any Binance message these tests read. */
 interface Wire {
@@ -953,27 +951,7 @@ describe('market simulator: bad requests and connection rules', () => {
 });
 
 describe('market simulator: the child program', () => {
-  const entry = resolve(import.meta.dirname, '../../src/services/simulator/index.ts');
-
-  function run(config: unknown): {
-    messages: ChildMessage[];
-    stderr: () => string;
-    exited: Promise<number | null>;
-    send: (m: unknown) => void;
-  } {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'json',
-      env: { ...process.env, VIGIL_CONFIG: JSON.stringify(config), VIGIL_PARENT_PID: String(process.pid) },
-    });
-    const messages: ChildMessage[] = [];
-    let stderr = '';
-    child.on('message', (m: ChildMessage) => messages.push(m));
-    child.stdout!.resume();
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    return { messages, stderr: () => stderr, exited, send: (m) => child.send(m as never) };
-  }
+  const run = runSimulatorChild;
 
   it('serves the protocol, reports ready with its urls, and stops on request; a bad config exits 78', async () => {
     const child = run({
