@@ -168,9 +168,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return found;
   };
 
-  const setPath = (symbol: string, path: PricePath | null): void => {
+  const mustServe = (symbol: string): void => {
     if (!symbols.includes(symbol))
       throw new Error(`the simulator has no symbol ${symbol} (it serves ${symbols.join(', ')})`);
+  };
+  const setPath = (symbol: string, path: PricePath | null): void => {
+    mustServe(symbol);
     let checked: PricePath | null = null;
     if (path !== null) {
       const parsed = parsePricePath(path);
@@ -204,8 +207,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     trades: (venue, symbol) => market(venue, symbol).trades(),
     setPath,
     pathPosition: (symbol, venue = 'binance-spot') => {
-      if (!symbols.includes(symbol))
-        throw new Error(`the simulator has no symbol ${symbol} (it serves ${symbols.join(', ')})`);
+      mustServe(symbol);
       return market(venue, instrumentName(venue, symbol)).pathPosition(Date.now());
     },
     stats: () => {
